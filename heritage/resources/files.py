@@ -1,0 +1,47 @@
+"""A file of an item: the master as a ZODB blob, with its checksums and technical facts."""
+
+from __future__ import annotations
+
+import mimetypes
+from pathlib import Path
+from typing import Any
+
+from persistent import Persistent
+from persistent.mapping import PersistentMapping
+from ZODB.blob import Blob
+
+from digitization.fixity import compute_fixity
+
+
+class File(Persistent):
+    __name__: str | None = None
+    __parent__: Any = None
+
+    def __init__(self, filename: str, *, mimetype: str | None = None) -> None:
+        self.filename = filename
+        self.mimetype = mimetype or mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        self.blob = Blob()
+        self.size = 0
+        self.sha256 = ""
+        self.md5 = ""
+        self.format = PersistentMapping()   # identification: PRONOM id, tool and version
+        self.techmd = PersistentMapping()   # technical metadata from exiftool
+        self.qa = PersistentMapping()       # image QA checks and measured values
+        self.label = PersistentMapping()    # language map, e.g. {"en": "folio 3r"}
+
+    @classmethod
+    def from_staged(cls, path: Path, filename: str, **kw: Any) -> File:
+        """Return a File whose blob takes over ``path`` (same filesystem; no copy)."""
+        fixity = compute_fixity(path)
+        f = cls(filename, **kw)
+        f.size, f.sha256, f.md5 = fixity.size, fixity.sha256, fixity.md5
+        f.blob.consumeFile(str(path))
+        return f
+
+    @property
+    def is_image(self) -> bool:
+        return self.mimetype.startswith("image/")
+
+    @property
+    def is_audio(self) -> bool:
+        return self.mimetype.startswith("audio/")

@@ -1,0 +1,129 @@
+"""An item: one work being digitized (a manuscript, a photograph, an oral recording)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from persistent import Persistent
+from persistent.list import PersistentList
+from persistent.mapping import PersistentMapping
+from pyramid.authorization import ALL_PERMISSIONS, Allow, Deny, Everyone
+from pyramid.traversal import find_interface
+
+from heritage.metadata import first_value
+from heritage.resources.institution import Institution
+from heritage.security import (
+    ACCESS_LEVELS,
+    ADMIN_PRINCIPAL,
+    community_principal,
+    staff_principal,
+)
+from workflows.states import NOMINATED, PUBLIC_STATES, STATES
+
+ITEM_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+ITEM_ID_MAX = 64
+VIEWING_DIRECTIONS = ("left-to-right", "right-to-left", "top-to-bottom", "bottom-to-top")
+
+
+def validate_item_id(item_id: Any) -> str:
+    """Return ``item_id`` if it is a valid stable id; raise ValueError with the rule."""
+    if (not isinstance(item_id, str) or not 3 <= len(item_id) <= ITEM_ID_MAX
+            or not ITEM_ID_RE.match(item_id)):
+        raise ValueError(
+            f"an item id is 3-{ITEM_ID_MAX} lowercase letters and digits in words joined by "
+            "single hyphens, e.g. unimas-ms-0007"
+        )
+    return item_id
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+class Item(Persistent):
+    __name__: str | None = None
+    __parent__: Any = None
+    community = ""
+    viewing_direction = "left-to-right"
+
+    def __init__(self, item_id: str, metadata: dict[str, tuple[dict, ...]], *,
+                 access: str = "staff", rights: str = "", state: str = NOMINATED,
+                 community: str = "", viewing_direction: str = "left-to-right") -> None:
+        self.item_id = validate_item_id(item_id)
+        self.metadata = PersistentMapping(metadata)
+        self.files = PersistentList()
+        self.created = self.modified = now()
+        self.state = state
+        self.set_access(access, community)
+        self.rights = rights
+        self.viewing_direction = viewing_direction
+
+    # -- what it is --------------------------------------------------------------------------
+
+    @property
+    def institution(self) -> Institution:
+        return find_interface(self, Institution)
+
+    @property
+    def collection(self) -> Any:
+        return self.__parent__.__parent__ if self.__parent__ is not None else None
+
+    def title(self, languages: tuple[str, ...] = ()) -> str:
+        return first_value(self.metadata.get("title", ()), languages) or self.item_id
+
+    @property
+    def published(self) -> bool:
+        return self.state in PUBLIC_STATES
+
+    # -- changes -----------------------------------------------------------------------------
+
+    def touch(self) -> None:
+        self.modified = now()
+
+    def set_access(self, access: str, community: str = "") -> None:
+        if access not in ACCESS_LEVELS:
+            raise ValueError(f"access must be one of {', '.join(ACCESS_LEVELS)}")
+        if access == "community" and not community:
+            raise ValueError("community access needs the name of the community protocol")
+        self.access = access
+        self.community = community if access == "community" else ""
+
+    def set_state(self, state: str) -> None:
+        """Move to ``state``, keeping the institution's per-state counts right.
+
+        The workflow decides whether a move is allowed; this only records it.
+        """
+        if state not in STATES:
+            raise ValueError(f"unknown workflow state {state!r}")
+        institution = self.institution
+        if institution is not None and state != self.state:
+            institution.count_state(self.state, -1)
+            institution.count_state(state, 1)
+        self.state = state
+        self.touch()
+
+    # -- who may see it ----------------------------------------------------------------------
+
+    def __acl__(self) -> list[tuple[str, str, Any]]:
+        """Return the ACL for the item's state and access level (state-derived, so a method).
+
+        Its own institution's staff always see it; others only once it is published, and
+        then as its access level says. The final Deny stops ``view`` being inherited from
+        the public institution and collection pages.
+        """
+        institution_id = self.institution.__name__ if self.institution is not None else None
+        acl: list[tuple[str, str, Any]] = [
+            (Allow, ADMIN_PRINCIPAL, ALL_PERMISSIONS),
+            (Allow, staff_principal(institution_id), ("view", "view-media")),
+        ]
+        if self.published:
+            if self.access == "public":
+                acl.append((Allow, Everyone, ("view", "view-media")))
+            elif self.access == "metadata-only":
+                acl.append((Allow, Everyone, "view"))
+            elif self.access == "community":
+                acl.append((Allow, community_principal(self.community), ("view", "view-media")))
+        acl.append((Deny, Everyone, ("view", "view-media")))
+        return acl

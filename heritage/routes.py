@@ -1,0 +1,23 @@
+"""The public URL contract (ARCHITECTURE.md): fixed URLs, traversing to the real resources."""
+
+from __future__ import annotations
+
+from pyramid.config import Configurator
+
+
+def includeme(config: Configurator) -> None:
+    config.add_route("home", "/")
+    config.add_route("item", "/items/{item_id}", traverse="/items/{item_id}")
+    config.add_route("institution", "/institutions/{inst_id}", traverse="/institutions/{inst_id}")
+    config.add_route("collection", "/collections/{coll_id}", traverse="/collections/{coll_id}")
+    config.add_route("login", "/staff/login")
+    config.add_route("logout", "/staff/logout")
+    config.add_route("dashboard", "/staff/")
+    config.add_route("api_items", "/api/items")
+    config.add_route("api_item", "/api/items/{item_id}", traverse="/items/{item_id}")
+    config.add_route("api_institutions", "/api/institutions")
+    config.add_route("api_institution", "/api/institutions/{inst_id}",
+                     traverse="/institutions/{inst_id}")
+    config.add_route("api_collections", "/api/collections")
+    config.add_route("api_collection", "/api/collections/{coll_id}",
+                     traverse="/collections/{coll_id}")

@@ -1,0 +1,262 @@
+"""The ``heritage`` command line: one entry point, a subcommand per task.
+
+Every subcommand takes ``-c/--config INI`` (default ``development.ini``). Exit codes: 0 done,
+1 failed (one line on stderr says why), 2 usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import secrets
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from heritage import evolve
+from heritage.db import DatabaseError, connection, open_db, zeo_running
+from heritage.resources.root import APP_ROOT
+from heritage.resources.users import User, UserError, parse_role
+from heritage.security import hash_token
+from heritage.settings import HeritageSettings, SettingsError, parse_settings
+
+
+class CommandError(Exception):
+    """A command failed in a way the operator can fix; printed as one line."""
+
+
+class Env:
+    """What a command needs: its ini, the typed settings, and the database URI."""
+
+    def __init__(self, config: str) -> None:
+        from pyramid.paster import get_appsettings, setup_logging
+
+        path = Path(config)
+        if not path.is_file():
+            raise CommandError(f"no configuration file {config!r} (use -c/--config)")
+        self.config = str(path.resolve())
+        setup_logging(self.config)
+        self.settings = get_appsettings(self.config)
+        self.hs: HeritageSettings = parse_settings(self.settings)
+        self.uri = self.settings.get("zodbconn.uri", "")
+        if not self.uri:
+            raise CommandError(f"{config}: zodbconn.uri is not set")
+
+    def run_in_db(self, work: Callable[[Any, Any], Any]) -> Any:
+        """Run ``work(root, tm)`` on the database, starting ZEO if nothing serves it yet."""
+        with zeo_running(self.hs, self.uri):
+            db = open_db(self.uri)
+            try:
+                evolve.prepare(db)
+                with connection(db) as (conn, tm):
+                    return work(conn.root()[APP_ROOT], tm)
+            finally:
+                db.close()
+
+
+# -- subcommands -------------------------------------------------------------------------------
+
+
+def cmd_user_add(env: Env, args: argparse.Namespace) -> int:
+    roles = [parse_role(r) for r in args.role]
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    elif sys.stdin.isatty():
+        password = getpass.getpass(f"Password for {args.username}: ")
+    else:
+        raise CommandError("give the password with --password-stdin (stdin is not a terminal)")
+
+    def work(root: Any, tm: Any) -> None:
+        for attempt in tm.attempts():
+            with attempt:
+                for _, institution_id in roles:
+                    if institution_id and institution_id not in root.institutions:
+                        raise CommandError(f"no institution {institution_id!r}")
+                user = root.users.get(args.username)
+                created = user is None
+                if created:
+                    user = User(args.username, title=args.title or "", email=args.email or "")
+                if password or created:
+                    user.set_password(password)
+                for role, institution_id in roles:
+                    user.add_role(role, institution_id)
+                if created:
+                    root.users.add(args.username, user)
+                tm.get().note(f"heritage user add {args.username}")
+        what = "added" if created else "updated"
+        roles_text = ", ".join(f"{r}@{i}" if i else r for r, i in user.roles) or "no roles"
+        print(f"{what} user {args.username} ({roles_text})", file=sys.stderr)
+
+    env.run_in_db(work)
+    return 0
+
+
+def cmd_token_create(env: Env, args: argparse.Namespace) -> int:
+    token = secrets.token_urlsafe(32)
+
+    def work(root: Any, tm: Any) -> None:
+        for attempt in tm.attempts():
+            with attempt:
+                root.users.add_token(args.username, hash_token(token), label=args.label or "")
+                tm.get().note(f"heritage token create {args.username}")
+
+    env.run_in_db(work)
+    print(token)  # alone on stdout: TOKEN=$(heritage token create alice)
+    return 0
+
+
+def load_demo(root: Any, tm: Any, hs: HeritageSettings, *, if_empty: bool) -> bool:
+    """Load the sample consortium; return False if the database already has content."""
+    from heritage.sample_data import load_sample_data
+
+    if len(root.institutions):
+        if if_empty:
+            return False
+        raise CommandError("the database already has institutions; sample data needs an empty one")
+    staging = Path(hs.var_dir) / "staging"
+    staging.mkdir(parents=True, exist_ok=True)
+    for attempt in tm.attempts():
+        with attempt:
+            load_sample_data(root, staging, log=print)
+            tm.get().note("heritage demo: sample consortium")
+    return True
+
+
+def cmd_demo(env: Env, args: argparse.Namespace) -> int:
+    loaded = env.run_in_db(lambda root, tm: load_demo(root, tm, env.hs, if_empty=args.if_empty))
+    if not loaded:
+        print("the database already has content; no sample data loaded", file=sys.stderr)
+    return 0
+
+
+def cmd_evolve(env: Env, args: argparse.Namespace) -> int:
+    with zeo_running(env.hs, env.uri):
+        db = open_db(env.uri)
+        try:
+            with connection(db) as (conn, tm):
+                pending = evolve.pending_steps(conn.root())
+                if args.mark_finished:
+                    with tm:
+                        evolve.mark_finished(conn.root(), pending)
+                    print(f"marked {len(pending)} step(s) finished", file=sys.stderr)
+                    return 0
+                if not pending:
+                    print("the database is current", file=sys.stderr)
+                    return 0
+                evolve.run_pending(conn, tm, dry_run=args.dry_run, latest=args.latest,
+                                   log=lambda line: print(line, file=sys.stderr))
+        finally:
+            db.close()
+    return 0
+
+
+def cmd_zeo(env: Env, args: argparse.Namespace) -> int:
+    """Serve the database with ZEO in the foreground (for several processes or machines)."""
+    from heritage.db import start_zeo, stop_zeo
+
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    proc = start_zeo(env.hs)
+    print(f"ZEO serving {env.hs.zeo_storage} on {env.hs.zeo_address}", file=sys.stderr)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if proc.poll() is None:
+            stop_zeo(proc)
+
+
+def _exit_on_sigterm(signum: int, frame: Any) -> None:
+    raise SystemExit(0)
+
+
+def cmd_serve(env: Env, args: argparse.Namespace) -> int:
+    """Start ZEO if needed, load sample data into an empty database, then serve the site."""
+    import waitress
+    from plaster import get_settings
+    from pyramid.paster import get_app
+
+    server = dict(get_settings(env.config, "server:main"))
+    server.pop("use", None)
+    host, _, port = server.pop("listen", "127.0.0.1:6543").rpartition(":")
+    host = args.host or host
+    port = str(args.port or port)
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)  # so the ZEO child is stopped too
+    with zeo_running(env.hs, env.uri):
+        if env.hs.sample_data:
+            env.run_in_db(lambda root, tm: load_demo(root, tm, env.hs, if_empty=True))
+        app = get_app(env.config, "main")
+        print(f"Borneo Heritage on http://{host}:{port}/", file=sys.stderr)
+        try:
+            waitress.serve(app, listen=f"{host}:{port}", **server)
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+# -- parser ------------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-c", "--config", default="development.ini",
+                        help="the ini file (default: development.ini)")
+    parser = argparse.ArgumentParser(prog="heritage", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("serve", parents=[common], help="serve the site (starts ZEO if needed)")
+    p.add_argument("--port", type=int, help="port to listen on (default from the ini)")
+    p.add_argument("--host", help="address to listen on (default from the ini)")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("zeo", parents=[common], help="run the ZEO database server")
+    p.set_defaults(func=cmd_zeo)
+
+    p = sub.add_parser("demo", parents=[common], help="load the sample consortium")
+    p.add_argument("--if-empty", action="store_true",
+                   help="do nothing (and succeed) if the database has content")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("evolve", parents=[common], help="upgrade the database schema")
+    group = p.add_mutually_exclusive_group()
+    group.add_argument("--dry-run", action="store_true", help="run the steps, then abort them")
+    group.add_argument("--latest", action="store_true", help="run only the newest pending step")
+    group.add_argument("--mark-finished", action="store_true",
+                       help="record pending steps as done without running them")
+    p.set_defaults(func=cmd_evolve)
+
+    user = sub.add_parser("user", help="manage users").add_subparsers(
+        dest="user_command", required=True, metavar="ACTION")
+    p = user.add_parser("add", parents=[common], help="add a user, or add roles to one")
+    p.add_argument("username")
+    p.add_argument("--role", action="append", default=[], metavar="ROLE[@INSTITUTION]",
+                   help="admin, or curator|digitizer|cataloguer|rights-officer@INSTITUTION_ID")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p.add_argument("--title", help="the person's name")
+    p.add_argument("--email")
+    p.set_defaults(func=cmd_user_add)
+
+    token = sub.add_parser("token", help="manage API tokens").add_subparsers(
+        dest="token_command", required=True, metavar="ACTION")
+    p = token.add_parser("create", parents=[common], help="create an API token; prints it")
+    p.add_argument("username")
+    p.add_argument("--label", help="what the token is for")
+    p.set_defaults(func=cmd_token_create)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        env = Env(args.config)
+        return args.func(env, args)
+    except (CommandError, UserError, SettingsError, DatabaseError) as exc:
+        print(f"heritage: error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

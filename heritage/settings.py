@@ -1,0 +1,130 @@
+"""The ``heritage.*`` settings: a typed table, waitress style.
+
+Each row names a setting, the converter that parses it from the ini, its default and what it
+is for. Unknown ``heritage.*`` keys fail at start-up, so that a typo never silently falls back
+to a default.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+PREFIX = "heritage."
+
+
+class SettingsError(ValueError):
+    """A ``heritage.*`` setting is unknown or cannot be parsed."""
+
+
+def asbool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError(f"not a boolean: {value!r}")
+
+
+def aslist(value: Any) -> tuple[str, ...]:
+    if isinstance(value, (list, tuple)):
+        return tuple(str(v) for v in value)
+    return tuple(str(value).split())
+
+
+def asbytesize(value: Any) -> int:
+    """Parse ``10MB``, ``512KB``, ``1GB`` or a plain number of bytes."""
+    text = str(value).strip().upper().replace(" ", "")
+    units = {"GB": 1024**3, "MB": 1024**2, "KB": 1024, "B": 1}
+    for unit, factor in units.items():
+        if text.endswith(unit):
+            return int(float(text[: -len(unit)]) * factor)
+    return int(text)
+
+
+def asurl(value: Any) -> str:
+    text = str(value).strip().rstrip("/")
+    if text and not text.startswith(("http://", "https://")):
+        raise ValueError(f"not an http(s) URL: {value!r}")
+    return text
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    convert: Callable[[Any], Any]
+    default: Any
+    comment: str
+
+
+TABLE: tuple[Setting, ...] = (
+    Setting("var_dir", str, "var", "folder for the database, blobs, derivatives, secrets"),
+    Setting("secret", str, "", "session signing secret; empty: kept in var_dir/session.secret"),
+    Setting("public_url", asurl, "", "the site's public base URL; empty: built from the request"),
+    Setting("max_body_bytes", asbytesize, "1MB", "largest request body outside uploads"),
+    Setting("max_upload_bytes", asbytesize, "2GB", "largest uploaded file"),
+    Setting("max_image_pixels", int, 400_000_000, "Pillow decompression-bomb limit"),
+    Setting("languages", aslist, ("en", "ms", "id"), "interface languages, first is default"),
+    Setting("secure_cookies", asbool, False, "send session cookies over HTTPS only"),
+    Setting("session_max_age", int, 8 * 3600, "seconds a login lasts without activity"),
+    Setting("page_size", int, 20, "items per page in lists and the JSON API"),
+    Setting("zeo_storage", str, "", "file:// URI of the FileStorage that `heritage zeo` serves"),
+    Setting("zeo_address", str, "", "unix socket path that `heritage zeo` listens on"),
+    Setting("sample_data", asbool, False, "load the sample consortium into an empty database"),
+)
+BY_NAME = {s.name: s for s in TABLE}
+
+
+@dataclass(frozen=True)
+class HeritageSettings:
+    values: Mapping[str, Any]
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self.values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def parse_settings(settings: Mapping[str, Any]) -> HeritageSettings:
+    """Return the typed ``heritage.*`` settings; raise SettingsError on unknown or bad keys."""
+    values = {s.name: s.convert(s.default) if isinstance(s.default, str) else s.default
+              for s in TABLE}
+    for key, raw in settings.items():
+        if not key.startswith(PREFIX):
+            continue
+        name = key[len(PREFIX):]
+        setting = BY_NAME.get(name)
+        if setting is None:
+            known = ", ".join(PREFIX + s.name for s in TABLE)
+            raise SettingsError(f"unknown setting {key!r}; known settings: {known}")
+        try:
+            values[name] = setting.convert(raw)
+        except (TypeError, ValueError) as exc:
+            raise SettingsError(f"bad value for {key}: {exc}") from None
+    return HeritageSettings(values)
+
+
+def session_secret(hs: HeritageSettings) -> str:
+    """Return the session secret, creating ``var_dir/session.secret`` once if none is set.
+
+    Kept in a file rather than made per process, so that several processes and restarts
+    share logins.
+    """
+    if hs.secret:
+        return hs.secret
+    path = Path(hs.var_dir) / "session.secret"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(secret)
+    tmp.chmod(0o600)
+    tmp.replace(path)
+    return path.read_text().strip()

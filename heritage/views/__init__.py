@@ -1,0 +1,1 @@
+"""Views: parse the request, call the model or a library, render. No logic of their own."""

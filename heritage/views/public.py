@@ -1,0 +1,59 @@
+"""Public HTML pages: home, institution, collection, item."""
+
+from __future__ import annotations
+
+import heapq
+from typing import Any
+
+from pyramid.view import view_config
+
+from heritage.resources.collection import Collection
+from heritage.resources.institution import Institution
+from heritage.resources.item import Item
+from heritage.views.helpers import item_title, metadata_rows, page_after, pick, visible
+
+RECENT = 8
+
+
+@view_config(route_name="home", renderer="heritage:templates/home.jinja2")
+def home(request: Any) -> dict[str, Any]:
+    root = request.root
+    published = (item for item in root.items.values() if item.published)
+    recent = heapq.nlargest(RECENT * 4, published, key=lambda item: item.modified)
+    return {
+        "institutions": list(root.institutions.values()),
+        "recent": list(visible(request, recent))[:RECENT],
+        "pick": pick,
+        "item_title": item_title,
+    }
+
+
+@view_config(route_name="institution", context=Institution, permission="view",
+             renderer="heritage:templates/institution.jinja2")
+def institution(context: Institution, request: Any) -> dict[str, Any]:
+    return {"institution": context, "collections": list(context.collections.values()),
+            "pick": pick}
+
+
+@view_config(route_name="collection", context=Collection, permission="view",
+             renderer="heritage:templates/collection.jinja2")
+def collection(context: Collection, request: Any) -> dict[str, Any]:
+    size = request.registry.heritage.page_size
+    items, next_key = page_after(request, context.items, request.params.get("after"), size)
+    return {"collection": context, "institution": context.institution, "items": items,
+            "next_key": next_key, "pick": pick, "item_title": item_title}
+
+
+@view_config(route_name="item", context=Item, permission="view",
+             renderer="heritage:templates/item.jinja2")
+def item(context: Item, request: Any) -> dict[str, Any]:
+    return {
+        "item": context,
+        "title": item_title(context, request),
+        "rows": metadata_rows(context, request),
+        "institution": context.institution,
+        "collection": context.collection,
+        "show_media": request.has_permission("view-media", context),
+        "can_edit": request.has_permission("edit", context),
+        "pick": pick,
+    }

@@ -1,0 +1,159 @@
+"""Shared fixtures.
+
+Fixture graph::
+
+    settings(tmp_path)  → a real FileStorage + blobs in a temp dir, var_dir in the temp dir
+      └── app           → heritage.main(**settings); closes its database at teardown
+            ├── db      → the app's ZODB DB (for arranging data in its own transaction)
+            │     └── consortium → a small known consortium committed through ``db``
+            └── testapp → webtest.TestApp(app)
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import transaction
+import webtest
+
+from heritage import main
+from heritage.metadata import validate_record
+from heritage.resources.collection import Collection
+from heritage.resources.institution import Institution
+from heritage.resources.item import Item
+from heritage.resources.root import APP_ROOT
+from heritage.resources.users import User
+
+SPECS = Path(__file__).resolve().parents[2] / "shared" / "specs"
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> dict[str, str]:
+    return {
+        "zodbconn.uri": f"file://{tmp_path}/Data.fs?blobstorage_dir={tmp_path}/blobs",
+        "heritage.var_dir": str(tmp_path / "var"),
+        "heritage.max_body_bytes": "64KB",
+        "retry.attempts": "3",
+    }
+
+
+@pytest.fixture
+def app(settings: dict[str, str]) -> Any:
+    application = main({}, **settings)
+    yield application
+    for database in application.registry._zodb_databases.values():
+        database.close()
+
+
+@pytest.fixture
+def db(app: Any) -> Any:
+    return app.registry._zodb_databases[""]
+
+
+@pytest.fixture
+def testapp(app: Any) -> webtest.TestApp:
+    return webtest.TestApp(app)
+
+
+class Arranger:
+    """Run a function on the app root in its own committed transaction."""
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+
+    def __call__(self, work: Any) -> Any:
+        tm = transaction.TransactionManager()
+        conn = self.db.open(transaction_manager=tm)
+        try:
+            with tm:
+                return work(conn.root()[APP_ROOT])
+        finally:
+            conn.close()
+
+
+@pytest.fixture
+def arrange(db: Any) -> Arranger:
+    return Arranger(db)
+
+
+def make_item(item_id: str, title: str, *, state: str = "published", access: str = "public",
+              community: str = "", lang: str = "ms") -> Item:
+    metadata = validate_record({
+        "title": [{"value": title, "lang": lang}, {"value": f"{title} (en)", "lang": "en"}],
+        "date": ["1850~"],
+    })
+    return Item(item_id, metadata, state=state, access=access, community=community,
+                rights="http://rightsstatements.org/vocab/NoC-NKC/1.0/")
+
+
+@dataclass
+class Consortium:
+    """What the ``consortium`` fixture made: ids to use in tests."""
+
+    public: str = "pns-ms-0001"
+    unpublished: str = "pns-ms-0002"
+    staff_only: str = "pns-ms-0003"
+    metadata_only: str = "pns-ms-0004"
+    community: str = "pns-oh-0001"
+    other_public: str = "kaltim-ms-0001"
+    other_unpublished: str = "kaltim-ms-0002"
+
+
+@pytest.fixture
+def consortium(arrange: Arranger) -> Consortium:
+    """Two institutions (pns, kaltim), their collections, items at every access level, users.
+
+    Users (password ``PASSWORD``): admin; pns-curator; kaltim-curator; reader (community
+    ``iban-elders``, no roles).
+    """
+    ids = Consortium()
+
+    def work(root: Any) -> None:
+        pns = root.institutions.add("pns", Institution(
+            {"en": "Sarawak State Library", "ms": "Pustaka Negeri Sarawak"}, country="MY"))
+        kaltim = root.institutions.add("kaltim", Institution(
+            {"id": "Dinas Perpustakaan Kalimantan Timur"}, country="ID"))
+        manuscripts = root.add_collection(pns, "pns-manuscripts",
+                                          Collection({"en": "Manuscripts", "ms": "Manuskrip"}))
+        oral = root.add_collection(pns, "pns-oral-history", Collection({"en": "Oral history"}))
+        kaltim_ms = root.add_collection(kaltim, "kaltim-naskah", Collection({"id": "Naskah"}))
+        manuscripts.add_item(make_item(ids.public, "Hikayat Pelanduk"))
+        manuscripts.add_item(make_item(ids.unpublished, "Syair Rahsia", state="capture"))
+        manuscripts.add_item(make_item(ids.staff_only, "Surat Dalaman", access="staff"))
+        manuscripts.add_item(make_item(ids.metadata_only, "Salasilah", access="metadata-only"))
+        oral.add_item(make_item(ids.community, "Ensera Iban", access="community",
+                                community="iban-elders", lang="iba"))
+        kaltim_ms.add_item(make_item(ids.other_public, "Hikayat Banjar", lang="bjn"))
+        kaltim_ms.add_item(make_item(ids.other_unpublished, "Naskah Kutai", state="qa",
+                                     lang="id"))
+        for username, role, inst in (("admin", "admin", None), ("pns-curator", "curator", "pns"),
+                                     ("kaltim-curator", "curator", "kaltim"),
+                                     ("reader", None, None)):
+            user = User(username)
+            user.set_password(PASSWORD)
+            if role:
+                user.add_role(role, inst)
+            if username == "reader":
+                user.communities = ("iban-elders",)
+            root.users.add(username, user)
+
+    arrange(work)
+    return ids
+
+
+def login(testapp: webtest.TestApp, username: str, password: str = PASSWORD) -> webtest.TestResponse:
+    """Log in through the real form, as a person would."""
+    form = testapp.get("/staff/login").forms["login-form"]
+    form["username"] = username
+    form["password"] = password
+    return form.submit()
+
+
+def csrf_token(testapp: webtest.TestApp) -> str:
+    page = testapp.get("/staff/login")
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
