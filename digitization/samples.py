@@ -51,7 +51,7 @@ def make_sample_page(
     if script not in SCRIPTS:
         raise ValueError(f"script must be one of {', '.join(SCRIPTS)}")
     fmt = _check_format(fmt)
-    rng = random.Random(f"page:{seed}:{page_no}")
+    rng = random.Random(f"page:{seed}:{page_no}")  # noqa: S311 - seeded on purpose
     ink, mid, light = rng.choice(_PAPER_PALETTES)
 
     page = _paper(rng, width, height)
@@ -93,7 +93,7 @@ def make_sample_photo(
 ) -> Path:
     """Write a synthetic sepia photograph (hills and a longhouse) to ``path``; return it."""
     fmt = _check_format(fmt)
-    rng = random.Random(f"photo:{seed}")
+    rng = random.Random(f"photo:{seed}")  # noqa: S311 - seeded on purpose
     horizon = round(height * rng.uniform(0.45, 0.55))
 
     sky = Image.linear_gradient("L").resize((width, horizon), Image.Resampling.BILINEAR)
@@ -110,8 +110,13 @@ def make_sample_photo(
     draw.rectangle((0, ground, width, height), fill=85)
     _river(draw, rng, width, height, ground)
     for _ in range(rng.randint(3, 6)):  # palms behind the house, on the bank
-        _palm(draw, rng, rng.uniform(0.03, 0.97) * width, ground + rng.uniform(0.0, 0.04) * height,
-              height)
+        _palm(
+            draw,
+            rng,
+            rng.uniform(0.03, 0.97) * width,
+            ground + rng.uniform(0.0, 0.04) * height,
+            height,
+        )
     _longhouse(draw, rng, width, height, ground)
 
     grain = _noise(rng, width, height, cell=1)
@@ -167,8 +172,15 @@ def _paper(rng: random.Random, width: int, height: int) -> Image.Image:
 # -- pseudo-script -----------------------------------------------------------------------------
 
 
-def _rule(draw: ImageDraw.ImageDraw, rng: random.Random, left: int, top: int, right: int,
-          bottom: int, pitch: int) -> None:
+def _rule(
+    draw: ImageDraw.ImageDraw,
+    rng: random.Random,
+    left: int,
+    top: int,
+    right: int,
+    bottom: int,
+    pitch: int,
+) -> None:
     """Faint dry-point ruling: the frame of the text block and one line per baseline."""
     shade = rng.randint(165, 180)
     for x in (left, right):
@@ -177,8 +189,17 @@ def _rule(draw: ImageDraw.ImageDraw, rng: random.Random, left: int, top: int, ri
         draw.line((left, y, right, y), fill=shade + 8, width=1)
 
 
-def _latin_line(draw: ImageDraw.ImageDraw, rng: random.Random, left: int, right: int,
-                base: int, pitch: int, pen: int, shade: int, stop: float) -> None:
+def _latin_line(
+    draw: ImageDraw.ImageDraw,
+    rng: random.Random,
+    left: int,
+    right: int,
+    base: int,
+    pitch: int,
+    pen: int,
+    shade: int,
+    stop: float,
+) -> None:
     """Minims, ascenders, descenders and i-dots, written left to right."""
     xh = pitch * 0.3
     step = xh * 0.55
@@ -195,14 +216,25 @@ def _latin_line(draw: ImageDraw.ImageDraw, rng: random.Random, left: int, right:
             draw.line((x, base, x + step, base - xh * 0.6), fill=shade, width=max(1, pen // 2))
             if 0.25 <= kind < 0.32:
                 r = pen
-                draw.ellipse((x + slant - r, top_y - xh * 0.6 - r, x + slant + r,
-                              top_y - xh * 0.6 + r), fill=shade)
+                draw.ellipse(
+                    (x + slant - r, top_y - xh * 0.6 - r, x + slant + r, top_y - xh * 0.6 + r),
+                    fill=shade,
+                )
             x += step
         x += step * rng.uniform(1.2, 2.0)  # a space between words
 
 
-def _jawi_line(draw: ImageDraw.ImageDraw, rng: random.Random, left: int, right: int,
-               base: int, pitch: int, pen: int, shade: int, stop: float) -> None:
+def _jawi_line(
+    draw: ImageDraw.ImageDraw,
+    rng: random.Random,
+    left: int,
+    right: int,
+    base: int,
+    pitch: int,
+    pen: int,
+    shade: int,
+    stop: float,
+) -> None:
     """Connected strokes on the baseline with bowls, alifs and dots, written right to left."""
     xh = pitch * 0.28
     x, end = right - rng.uniform(0, pitch * 0.2), right - (right - left) * stop + xh
@@ -216,11 +248,13 @@ def _jawi_line(draw: ImageDraw.ImageDraw, rng: random.Random, left: int, right: 
             if kind < 0.22 and i == 0:  # alif or lam: a tall upright at the start of a word
                 draw.line((x, base, x - xh * 0.15, base - xh * 2.4), fill=shade, width=pen + 1)
             elif kind < 0.45:  # a tooth (as of ba, ta, nun, sin)
-                draw.line((x - gw * 0.5, base, x - gw * 0.45, base - xh * 0.7), fill=shade,
-                          width=pen)
+                draw.line(
+                    (x - gw * 0.5, base, x - gw * 0.45, base - xh * 0.7), fill=shade, width=pen
+                )
             elif kind < 0.6:  # a loop (as of fa, qaf, mim)
-                draw.ellipse((x - gw * 0.8, base - xh * 0.8, x - gw * 0.2, base), outline=shade,
-                             width=pen)
+                draw.ellipse(
+                    (x - gw * 0.8, base - xh * 0.8, x - gw * 0.2, base), outline=shade, width=pen
+                )
             if rng.random() < 0.45:  # one to three dots, above or below the stroke
                 dots, above = rng.choice((1, 1, 2, 3)), rng.random() < 0.65
                 y = base - xh * 1.3 if above else base + xh * 0.8
@@ -241,8 +275,15 @@ def _jawi_line(draw: ImageDraw.ImageDraw, rng: random.Random, left: int, right: 
 # -- photograph ---------------------------------------------------------------------------------
 
 
-def _ridge(draw: ImageDraw.ImageDraw, rng: random.Random, width: int, height: int, base: int,
-           rise: float, shade: int) -> None:
+def _ridge(
+    draw: ImageDraw.ImageDraw,
+    rng: random.Random,
+    width: int,
+    height: int,
+    base: int,
+    rise: float,
+    shade: int,
+) -> None:
     """A line of hills: a random walk of peaks, filled down to the bottom of the picture."""
     points, x, y = [(0.0, float(height))], 0.0, base - rng.uniform(0, rise) * height * 0.5
     while x < width:
@@ -253,8 +294,9 @@ def _ridge(draw: ImageDraw.ImageDraw, rng: random.Random, width: int, height: in
     draw.polygon(points, fill=shade)
 
 
-def _river(draw: ImageDraw.ImageDraw, rng: random.Random, width: int, height: int,
-           ground: int) -> None:
+def _river(
+    draw: ImageDraw.ImageDraw, rng: random.Random, width: int, height: int, ground: int
+) -> None:
     """A bright band of water across the foreground, where longhouses stand."""
     top = ground + round((height - ground) * rng.uniform(0.45, 0.6))
     bank = round(height * 0.02)
@@ -264,8 +306,9 @@ def _river(draw: ImageDraw.ImageDraw, rng: random.Random, width: int, height: in
         draw.line((x, y, x + rng.uniform(0.02, 0.08) * width, y), fill=215, width=1)
 
 
-def _longhouse(draw: ImageDraw.ImageDraw, rng: random.Random, width: int, height: int,
-               ground: int) -> None:
+def _longhouse(
+    draw: ImageDraw.ImageDraw, rng: random.Random, width: int, height: int, ground: int
+) -> None:
     """A longhouse on stilts: one long roof over a row of doors, a veranda and a ladder."""
     long = width * rng.uniform(0.45, 0.6)
     x0 = rng.uniform(0.05, 0.95) * (width - long)
@@ -284,8 +327,12 @@ def _longhouse(draw: ImageDraw.ImageDraw, rng: random.Random, width: int, height
         draw.rectangle((cx - wall * 0.15, floor - wall * 0.8, cx + wall * 0.15, floor), fill=45)
     eave = wall * 0.35
     draw.polygon(  # the long pitched roof
-        [(x0 - eave, floor - wall), (x0 + eave, floor - wall * 2.1),
-         (x1 - eave, floor - wall * 2.1), (x1 + eave, floor - wall)],
+        [
+            (x0 - eave, floor - wall),
+            (x0 + eave, floor - wall * 2.1),
+            (x1 - eave, floor - wall * 2.1),
+            (x1 + eave, floor - wall),
+        ],
         fill=55,
     )
     draw.rectangle((x0, floor, x1, floor + pen * 3), fill=160)  # open veranda (tanju)
@@ -303,8 +350,9 @@ def _palm(draw: ImageDraw.ImageDraw, rng: random.Random, x: float, y: float, hei
     for _ in range(rng.randint(6, 9)):
         dx, dy = rng.uniform(-1, 1) * tall * 0.35, rng.uniform(-0.05, 0.1) * tall
         tip = (tx + dx * 1.2, ty + dy + abs(dx) * 0.6)  # fronds droop at the tips
-        draw.line((tx, ty, tx + dx, ty + dy - abs(dx) * 0.1, *tip), fill=45, width=pen * 2,
-                  joint="curve")
+        draw.line(
+            (tx, ty, tx + dx, ty + dy - abs(dx) * 0.1, *tip), fill=45, width=pen * 2, joint="curve"
+        )
 
 
 # -- label and output ---------------------------------------------------------------------------
@@ -325,8 +373,12 @@ def _label(image: Image.Image, centre_y: int) -> None:
         font = _font(size)
     x0, y0, x1, y1 = draw.textbbox((image.width / 2, centre_y), LABEL, font=font, anchor="mm")
     pad = max(2, size // 3)
-    draw.rectangle((x0 - pad, y0 - pad, x1 + pad, y1 + pad), fill=_LABEL_BOX, outline=_LABEL_RGB,
-                   width=max(1, size // 12))
+    draw.rectangle(
+        (x0 - pad, y0 - pad, x1 + pad, y1 + pad),
+        fill=_LABEL_BOX,
+        outline=_LABEL_RGB,
+        width=max(1, size // 12),
+    )
     draw.text((image.width / 2, centre_y), LABEL, fill=_LABEL_RGB, font=font, anchor="mm")
 
 

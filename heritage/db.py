@@ -83,7 +83,7 @@ def start_zeo(hs: HeritageSettings) -> subprocess.Popen:
     conf.write_text(config)
     if address.exists():
         address.unlink()  # a stale socket from a killed server
-    log = open(address.parent / "zeo.log", "ab")  # noqa: SIM115 - handed to the child
+    log = open(address.parent / "zeo.log", "ab")
     proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "ZEO.runzeo", "-C", str(conf)],
         stdout=log, stderr=subprocess.STDOUT,

@@ -60,14 +60,22 @@ INSTITUTIONS: tuple[dict[str, Any], ...] = (
         "country": "MY",
         "place": "Kuching, Sarawak",
         "collections": (
-            ("pns-manuscripts",
-             {"en": "Malay manuscripts", "ms": "Manuskrip Melayu"},
-             {"en": "Jawi manuscripts of Sarawak: adat law, syair and hikayat.",
-              "ms": "Manuskrip Jawi Sarawak: undang-undang adat, syair dan hikayat."}),
-            ("pns-oral-history",
-             {"en": "Oral history and traditions", "ms": "Sejarah lisan dan tradisi"},
-             {"en": "Recorded stories, epics and festivals of Sarawak's peoples.",
-              "ms": "Rakaman cerita, epik dan perayaan kaum-kaum di Sarawak."}),
+            (
+                "pns-manuscripts",
+                {"en": "Malay manuscripts", "ms": "Manuskrip Melayu"},
+                {
+                    "en": "Jawi manuscripts of Sarawak: adat law, syair and hikayat.",
+                    "ms": "Manuskrip Jawi Sarawak: undang-undang adat, syair dan hikayat.",
+                },
+            ),
+            (
+                "pns-oral-history",
+                {"en": "Oral history and traditions", "ms": "Sejarah lisan dan tradisi"},
+                {
+                    "en": "Recorded stories, epics and festivals of Sarawak's peoples.",
+                    "ms": "Rakaman cerita, epik dan perayaan kaum-kaum di Sarawak.",
+                },
+            ),
         ),
     },
     {
@@ -76,33 +84,56 @@ INSTITUTIONS: tuple[dict[str, Any], ...] = (
         "country": "MY",
         "place": "Kota Kinabalu, Sabah",
         "collections": (
-            ("sabahlib-photographs",
-             {"en": "Historical photographs of Sabah", "ms": "Gambar foto bersejarah Sabah"},
-             {"en": "Photographs of Sabah's festivals, people and places.",
-              "ms": "Gambar foto perayaan, masyarakat dan tempat di Sabah."}),
-            ("sabahlib-folklore",
-             {"en": "Folklore and traditional knowledge",
-              "ms": "Cerita rakyat dan pengetahuan tradisional"},
-             {"en": "Folk tales, customs and games of the Kadazandusun and other peoples.",
-              "ms": "Cerita rakyat, adat resam dan permainan Kadazandusun dan kaum lain."}),
+            (
+                "sabahlib-photographs",
+                {"en": "Historical photographs of Sabah", "ms": "Gambar foto bersejarah Sabah"},
+                {
+                    "en": "Photographs of Sabah's festivals, people and places.",
+                    "ms": "Gambar foto perayaan, masyarakat dan tempat di Sabah.",
+                },
+            ),
+            (
+                "sabahlib-folklore",
+                {
+                    "en": "Folklore and traditional knowledge",
+                    "ms": "Cerita rakyat dan pengetahuan tradisional",
+                },
+                {
+                    "en": "Folk tales, customs and games of the Kadazandusun and other peoples.",
+                    "ms": "Cerita rakyat, adat resam dan permainan Kadazandusun dan kaum lain.",
+                },
+            ),
         ),
     },
     {
         "id": "kaltim",
-        "name": {"en": "East Kalimantan Provincial Library and Archives Office",
-                 "id": "Dinas Perpustakaan dan Kearsipan Provinsi Kalimantan Timur"},
+        "name": {
+            "en": "East Kalimantan Provincial Library and Archives Office",
+            "id": "Dinas Perpustakaan dan Kearsipan Provinsi Kalimantan Timur",
+        },
         "country": "ID",
         "place": "Samarinda, Kalimantan Timur",
         "collections": (
-            ("kaltim-manuscripts",
-             {"en": "Manuscripts of East Kalimantan", "id": "Naskah kuno Kalimantan Timur",
-              "ms": "Manuskrip Kalimantan Timur"},
-             {"en": "Chronicles of Kutai and handwritten works of the Banjar and Kutai peoples.",
-              "id": "Salasilah Kutai dan naskah tulisan tangan masyarakat Banjar dan Kutai."}),
-            ("kaltim-cultural-sites",
-             {"en": "Cultural sites", "id": "Situs budaya", "ms": "Tapak budaya"},
-             {"en": "Palaces, longhouses and cultural villages of East Kalimantan.",
-              "id": "Keraton, rumah lamin dan desa budaya di Kalimantan Timur."}),
+            (
+                "kaltim-manuscripts",
+                {
+                    "en": "Manuscripts of East Kalimantan",
+                    "id": "Naskah kuno Kalimantan Timur",
+                    "ms": "Manuskrip Kalimantan Timur",
+                },
+                {
+                    "en": "Chronicles of Kutai; handwritten works of the Banjar and Kutai peoples.",
+                    "id": "Salasilah Kutai dan naskah tulisan tangan masyarakat Banjar dan Kutai.",
+                },
+            ),
+            (
+                "kaltim-cultural-sites",
+                {"en": "Cultural sites", "id": "Situs budaya", "ms": "Tapak budaya"},
+                {
+                    "en": "Palaces, longhouses and cultural villages of East Kalimantan.",
+                    "id": "Keraton, rumah lamin dan desa budaya di Kalimantan Timur.",
+                },
+            ),
         ),
     },
 )
@@ -132,8 +163,9 @@ _CUISINE = ("Cuisine", "Masakan tradisional", "Kuliner tradisional")
 _GAMES = ("Traditional games", "Permainan tradisional", "Permainan tradisional")
 
 
-def _subjects(*terms: tuple[str, str, str], local: str = "ms",
-              extra: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+def _subjects(
+    *terms: tuple[str, str, str], local: str = "ms", extra: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
     """Scope subjects in English and the institution's language, then named peoples."""
     index = 2 if local == "id" else 1
     out = [_v(term[0], "en") for term in terms] + [_v(term[index], local) for term in terms]
@@ -144,9 +176,13 @@ def _subjects(*terms: tuple[str, str, str], local: str = "ms",
 #: ``pages`` is (count, script) for manuscript-like pages, or "photo" for one photograph.
 ITEMS: tuple[dict[str, Any], ...] = (
     {
-        "id": "pns-ms-0001", "collection": "pns-manuscripts",
-        "state": PUBLISHED, "access": "public", "rights": NOC_NKC,
-        "viewing_direction": "right-to-left", "pages": (4, "jawi"),
+        "id": "pns-ms-0001",
+        "collection": "pns-manuscripts",
+        "state": PUBLISHED,
+        "access": "public",
+        "rights": NOC_NKC,
+        "viewing_direction": "right-to-left",
+        "pages": (4, "jawi"),
         "metadata": {
             "title": [
                 _v("اوندڠ٢ عادت ملايو سراوق", "ms-Arab"),
@@ -156,10 +192,16 @@ ITEMS: tuple[dict[str, Any], ...] = (
             "creator": [_v("Unknown scribe", "en"), _v("Penyalin tidak diketahui", "ms")],
             "subject": _subjects(_ADAT, _CLASSICS, extra=("Malays (Sarawak)",)),
             "description": [
-                _v("A Jawi manuscript of the adat law of the Malays of Kuching: marriage, "
-                   "inheritance, debts and the duties of headmen. Read right to left.", "en"),
-                _v("Manuskrip Jawi undang-undang adat Melayu Kuching: perkahwinan, pusaka, "
-                   "hutang dan tugas ketua kampung.", "ms"),
+                _v(
+                    "A Jawi manuscript of the adat law of the Malays of Kuching: marriage, "
+                    "inheritance, debts and the duties of headmen. Read right to left.",
+                    "en",
+                ),
+                _v(
+                    "Manuskrip Jawi undang-undang adat Melayu Kuching: perkahwinan, pusaka, "
+                    "hutang dan tugas ketua kampung.",
+                    "ms",
+                ),
                 _v(_SAMPLE_NOTE["en"], "en"),
             ],
             "date": ["1850~"],
@@ -172,9 +214,13 @@ ITEMS: tuple[dict[str, Any], ...] = (
         },
     },
     {
-        "id": "pns-ms-0002", "collection": "pns-manuscripts",
-        "state": DESCRIPTION, "access": "staff", "rights": NOC_NKC,
-        "viewing_direction": "right-to-left", "pages": (2, "jawi"),
+        "id": "pns-ms-0002",
+        "collection": "pns-manuscripts",
+        "state": DESCRIPTION,
+        "access": "staff",
+        "rights": NOC_NKC,
+        "viewing_direction": "right-to-left",
+        "pages": (2, "jawi"),
         "metadata": {
             "title": [
                 _v("شعير نصيحة", "ms-Arab"),
@@ -184,8 +230,11 @@ ITEMS: tuple[dict[str, Any], ...] = (
             "creator": [_v("Unknown poet", "en"), _v("Penyair tidak diketahui", "ms")],
             "subject": _subjects(_CLASSICS, _ADAT),
             "description": [
-                _v("A syair of advice to the young on conduct and adat, in four-line "
-                   "rhyming stanzas. Being described.", "en"),
+                _v(
+                    "A syair of advice to the young on conduct and adat, in four-line "
+                    "rhyming stanzas. Being described.",
+                    "en",
+                ),
                 _v("Syair nasihat kepada orang muda tentang budi pekerti dan adat.", "ms"),
             ],
             "date": ["18XX"],
@@ -196,8 +245,12 @@ ITEMS: tuple[dict[str, Any], ...] = (
         },
     },
     {
-        "id": "pns-oh-0001", "collection": "pns-oral-history",
-        "state": PUBLISHED, "access": "community", "community": ELDERS, "rights": INC_EDU,
+        "id": "pns-oh-0001",
+        "collection": "pns-oral-history",
+        "state": PUBLISHED,
+        "access": "community",
+        "community": ELDERS,
+        "rights": INC_EDU,
         "pages": (3, "latin"),
         "metadata": {
             "title": [
@@ -209,9 +262,12 @@ ITEMS: tuple[dict[str, Any], ...] = (
             "contributor": [_v("Pustaka Negeri Sarawak oral history project", "en")],
             "subject": _subjects(_FOLKLORE, _ETHNIC, extra=("Iban",)),
             "description": [
-                _v("Transcript of a recorded telling of the Iban epic of the hero Keling "
-                   "and Kumang. Shown only to the longhouse elders' community, as the "
-                   "storyteller's family asked.", "en"),
+                _v(
+                    "Transcript of a recorded telling of the Iban epic of the hero Keling "
+                    "and Kumang. Shown only to the longhouse elders' community, as the "
+                    "storyteller's family asked.",
+                    "en",
+                ),
                 _v("Transkrip rakaman epik Iban tentang wira Keling dan Kumang.", "ms"),
                 _v(_SAMPLE_NOTE["en"], "en"),
             ],
@@ -221,13 +277,21 @@ ITEMS: tuple[dict[str, Any], ...] = (
             "language": ["iba", "ms"],
             "coverage": [_BETONG],
             "identifier": ["PNS OH 1962/05"],
-            "rights": [_v("In copyright; educational use permitted. Iban community "
-                          "protocol applies.", "en")],
+            "rights": [
+                _v(
+                    "In copyright; educational use permitted. Iban community protocol applies.",
+                    "en",
+                )
+            ],
         },
     },
     {
-        "id": "pns-oh-0002", "collection": "pns-oral-history",
-        "state": PUBLISHED, "access": "public", "rights": CC_BY, "pages": "photo",
+        "id": "pns-oh-0002",
+        "collection": "pns-oral-history",
+        "state": PUBLISHED,
+        "access": "public",
+        "rights": CC_BY,
+        "pages": "photo",
         "metadata": {
             "title": [
                 _v("Gawai Dayak ba rumah panjai", "iba"),
@@ -237,8 +301,11 @@ ITEMS: tuple[dict[str, Any], ...] = (
             "creator": [_v("Unknown photographer", "en")],
             "subject": _subjects(_ADAT, _ETHNIC, extra=("Iban", "Gawai Dayak")),
             "description": [
-                _v("The harvest festival at an Iban longhouse in the Saribas, on the first "
-                   "official Gawai Dayak.", "en"),
+                _v(
+                    "The harvest festival at an Iban longhouse in the Saribas, on the first "
+                    "official Gawai Dayak.",
+                    "en",
+                ),
                 _v("Pesta menuai di rumah panjang Iban di Saribas.", "ms"),
             ],
             "date": ["1965-06-01"],
@@ -251,8 +318,12 @@ ITEMS: tuple[dict[str, Any], ...] = (
         },
     },
     {
-        "id": "sabahlib-ph-0001", "collection": "sabahlib-photographs",
-        "state": PUBLISHED, "access": "public", "rights": CC_BY, "pages": "photo",
+        "id": "sabahlib-ph-0001",
+        "collection": "sabahlib-photographs",
+        "state": PUBLISHED,
+        "access": "public",
+        "rights": CC_BY,
+        "pages": "photo",
         "metadata": {
             "title": [
                 _v("Tadau Kaamatan", "dtp"),
@@ -262,8 +333,10 @@ ITEMS: tuple[dict[str, Any], ...] = (
             "creator": [_v("Unknown photographer", "en")],
             "subject": _subjects(_ADAT, _ETHNIC, extra=("Kadazandusun", "Kaamatan")),
             "description": [
-                _v("Villagers gather for the thanksgiving to the rice spirit after the "
-                   "harvest.", "en"),
+                _v(
+                    "Villagers gather for the thanksgiving to the rice spirit after the harvest.",
+                    "en",
+                ),
                 _v("Penduduk kampung berhimpun untuk kesyukuran selepas menuai padi.", "ms"),
             ],
             "date": ["19XX"],
@@ -276,8 +349,12 @@ ITEMS: tuple[dict[str, Any], ...] = (
         },
     },
     {
-        "id": "sabahlib-ph-0002", "collection": "sabahlib-photographs",
-        "state": CAPTURE, "access": "staff", "rights": UND, "pages": "photo",
+        "id": "sabahlib-ph-0002",
+        "collection": "sabahlib-photographs",
+        "state": CAPTURE,
+        "access": "staff",
+        "rights": UND,
+        "pages": "photo",
         "metadata": {
             "title": [
                 _v("Gunung Kinabalu dari Kundasang", "ms"),
@@ -286,8 +363,11 @@ ITEMS: tuple[dict[str, Any], ...] = (
             "creator": [_v("Unknown photographer", "en")],
             "subject": _subjects(_SITES, extra=("Kinabalu",)),
             "description": [
-                _v("The mountain held sacred by the Dusun as the resting place of the "
-                   "spirits of the dead. Being captured.", "en"),
+                _v(
+                    "The mountain held sacred by the Dusun as the resting place of the "
+                    "spirits of the dead. Being captured.",
+                    "en",
+                ),
             ],
             "date": ["1950~"],
             "type": [_v("Photograph", "en")],
@@ -296,8 +376,12 @@ ITEMS: tuple[dict[str, Any], ...] = (
         },
     },
     {
-        "id": "sabahlib-fl-0001", "collection": "sabahlib-folklore",
-        "state": PUBLISHED, "access": "public", "rights": NOC_NKC, "pages": (2, "latin"),
+        "id": "sabahlib-fl-0001",
+        "collection": "sabahlib-folklore",
+        "state": PUBLISHED,
+        "access": "public",
+        "rights": NOC_NKC,
+        "pages": (2, "latin"),
         "metadata": {
             "title": [
                 _v("Tangon Huminodun", "dtp"),
@@ -307,8 +391,11 @@ ITEMS: tuple[dict[str, Any], ...] = (
             "creator": [_v("A Kadazandusun ritual specialist (bobohizan)", "en")],
             "subject": _subjects(_FOLKLORE, _ADAT, _ETHNIC, extra=("Kadazandusun",)),
             "description": [
-                _v("How Huminodun gave her life so that her people would have rice: the "
-                   "story behind the Kaamatan festival.", "en"),
+                _v(
+                    "How Huminodun gave her life so that her people would have rice: the "
+                    "story behind the Kaamatan festival.",
+                    "en",
+                ),
                 _v("Kisah pengorbanan Huminodun supaya kaumnya mendapat padi.", "ms"),
                 _v(_SAMPLE_NOTE["en"], "en"),
             ],
@@ -322,8 +409,12 @@ ITEMS: tuple[dict[str, Any], ...] = (
         },
     },
     {
-        "id": "sabahlib-fl-0002", "collection": "sabahlib-folklore",
-        "state": PUBLISHED, "access": "metadata-only", "rights": INC, "pages": (1, "latin"),
+        "id": "sabahlib-fl-0002",
+        "collection": "sabahlib-folklore",
+        "state": PUBLISHED,
+        "access": "metadata-only",
+        "rights": INC,
+        "pages": (1, "latin"),
         "metadata": {
             "title": [
                 _v("Permainan tradisional Sabah: gasing dan sipak raga", "ms"),
@@ -333,8 +424,11 @@ ITEMS: tuple[dict[str, Any], ...] = (
             "publisher": [_v("Perpustakaan Negeri Sabah", "ms")],
             "subject": _subjects(_GAMES, _ETHNIC, extra=("Kadazandusun", "Bajau")),
             "description": [
-                _v("A booklet on spinning tops and rattan-ball games. In copyright: the "
-                   "record is public, the pages are not.", "en"),
+                _v(
+                    "A booklet on spinning tops and rattan-ball games. In copyright: the "
+                    "record is public, the pages are not.",
+                    "en",
+                ),
                 _v("Risalah tentang permainan gasing dan sepak raga.", "ms"),
             ],
             "date": ["198X"],
@@ -347,9 +441,13 @@ ITEMS: tuple[dict[str, Any], ...] = (
         },
     },
     {
-        "id": "kaltim-ms-0001", "collection": "kaltim-manuscripts",
-        "state": PUBLISHED, "access": "public", "rights": NOC_NKC,
-        "viewing_direction": "right-to-left", "pages": (3, "jawi"),
+        "id": "kaltim-ms-0001",
+        "collection": "kaltim-manuscripts",
+        "state": PUBLISHED,
+        "access": "public",
+        "rights": NOC_NKC,
+        "viewing_direction": "right-to-left",
+        "pages": (3, "jawi"),
         "metadata": {
             "title": [
                 _v("سلسيله کوتاي", "ms-Arab"),
@@ -359,10 +457,16 @@ ITEMS: tuple[dict[str, Any], ...] = (
             "creator": [_v("Unknown scribe", "en"), _v("Penyalin tidak dikenal", "id")],
             "subject": _subjects(_CLASSICS, _ADAT, local="id", extra=("Kutai",)),
             "description": [
-                _v("A Jawi copy of the chronicle of the kings of Kutai Kartanegara, with "
-                   "the customs of the court.", "en"),
-                _v("Salinan Jawi salasilah raja-raja Kutai Kartanegara beserta adat "
-                   "istiadat keraton.", "id"),
+                _v(
+                    "A Jawi copy of the chronicle of the kings of Kutai Kartanegara, with "
+                    "the customs of the court.",
+                    "en",
+                ),
+                _v(
+                    "Salinan Jawi salasilah raja-raja Kutai Kartanegara beserta adat "
+                    "istiadat keraton.",
+                    "id",
+                ),
                 _v(_SAMPLE_NOTE["id"], "id"),
             ],
             "date": ["1849~"],
@@ -375,8 +479,12 @@ ITEMS: tuple[dict[str, Any], ...] = (
         },
     },
     {
-        "id": "kaltim-ms-0002", "collection": "kaltim-manuscripts",
-        "state": PUBLISHED, "access": "staff", "rights": INC, "pages": (2, "latin"),
+        "id": "kaltim-ms-0002",
+        "collection": "kaltim-manuscripts",
+        "state": PUBLISHED,
+        "access": "staff",
+        "rights": INC,
+        "pages": (2, "latin"),
         "metadata": {
             "title": [
                 _v("Resep Wadai Banjar", "bjn"),
@@ -386,9 +494,12 @@ ITEMS: tuple[dict[str, Any], ...] = (
             "creator": [_v("A Banjar family of Samarinda", "en")],
             "subject": _subjects(_CUISINE, _ETHNIC, local="id", extra=("Banjar",)),
             "description": [
-                _v("A handwritten notebook of wadai (traditional cakes) for feasts. It "
-                   "names family members, so the family asked that it be shown to staff "
-                   "only.", "en"),
+                _v(
+                    "A handwritten notebook of wadai (traditional cakes) for feasts. It "
+                    "names family members, so the family asked that it be shown to staff "
+                    "only.",
+                    "en",
+                ),
                 _v("Buku catatan tulisan tangan resep wadai untuk selamatan.", "id"),
             ],
             "date": ["1970~"],
@@ -401,8 +512,12 @@ ITEMS: tuple[dict[str, Any], ...] = (
         },
     },
     {
-        "id": "kaltim-cs-0001", "collection": "kaltim-cultural-sites",
-        "state": PUBLISHED, "access": "public", "rights": CC_BY, "pages": "photo",
+        "id": "kaltim-cs-0001",
+        "collection": "kaltim-cultural-sites",
+        "state": PUBLISHED,
+        "access": "public",
+        "rights": CC_BY,
+        "pages": "photo",
         "metadata": {
             "title": [
                 _v("Keraton Kutai Kartanegara di Tenggarong", "id"),
@@ -411,8 +526,7 @@ ITEMS: tuple[dict[str, Any], ...] = (
             "creator": [_v("Unknown photographer", "en")],
             "subject": _subjects(_SITES, local="id", extra=("Kutai",)),
             "description": [
-                _v("The sultan's palace on the Mahakam river, now the Mulawarman "
-                   "Museum.", "en"),
+                _v("The sultan's palace on the Mahakam river, now the Mulawarman Museum.", "en"),
                 _v("Keraton sultan di tepi Sungai Mahakam, kini Museum Mulawarman.", "id"),
             ],
             "date": ["193X"],
@@ -424,8 +538,12 @@ ITEMS: tuple[dict[str, Any], ...] = (
         },
     },
     {
-        "id": "kaltim-cs-0002", "collection": "kaltim-cultural-sites",
-        "state": NOMINATED, "access": "staff", "rights": "", "pages": None,
+        "id": "kaltim-cs-0002",
+        "collection": "kaltim-cultural-sites",
+        "state": NOMINATED,
+        "access": "staff",
+        "rights": "",
+        "pages": None,
         "metadata": {
             "title": [
                 _v("Lamin Adat Desa Budaya Pampang", "id"),
@@ -433,8 +551,11 @@ ITEMS: tuple[dict[str, Any], ...] = (
             ],
             "subject": _subjects(_SITES, _ETHNIC, local="id", extra=("Kenyah",)),
             "description": [
-                _v("Nominated for photography: the Kenyah Dayak lamin and its carved "
-                   "and painted panels.", "en"),
+                _v(
+                    "Nominated for photography: the Kenyah Dayak lamin and its carved "
+                    "and painted panels.",
+                    "en",
+                ),
             ],
             "language": ["xkl", "id"],
             "coverage": [_PAMPANG],
@@ -450,14 +571,15 @@ def _page_label(n: int) -> dict[str, str]:
 _PHOTO_LABEL = {"en": "photograph", "ms": "gambar foto", "id": "foto"}
 
 
-def _files(item_id: str, pages: Any, staging_dir: Path) -> list[File]:
-    """Draw the item's sample images into ``staging_dir`` and let Files take them over."""
+def _add_files(item: Item, pages: Any, staging_dir: Path) -> list[File]:
+    """Draw the item's sample images into ``staging_dir`` and add them to the item."""
+    item_id = item.item_id
     seed = zlib.crc32(item_id.encode())  # stable across runs, unlike hash()
     if pages is None:
         return []
     if pages == "photo":
         name = f"{item_id}.jpg"
-        f = File.from_staged(make_sample_photo(staging_dir / name, seed=seed), name)
+        f = item.add_file(make_sample_photo(staging_dir / name, seed=seed), name)
         f.label.update(_PHOTO_LABEL)
         return [f]
     count, script = pages
@@ -465,7 +587,7 @@ def _files(item_id: str, pages: Any, staging_dir: Path) -> list[File]:
     for n in range(1, count + 1):
         name = f"{item_id}-p{n:03d}.jpg"
         path = make_sample_page(staging_dir / name, seed=seed, page_no=n, script=script)
-        f = File.from_staged(path, name)
+        f = item.add_file(path, name)
         f.label.update(_page_label(n))
         files.append(f)
     return files
@@ -477,8 +599,9 @@ def _user(root: Any, username: str, title: str, password: str) -> User:
     return root.users.add(username, user)
 
 
-def load_sample_data(root: Any, staging_dir: Path, *,
-                     log: Callable[[str], None] = print) -> dict[str, int]:
+def load_sample_data(
+    root: Any, staging_dir: Path, *, log: Callable[[str], None] = print
+) -> dict[str, int]:
     """Fill an empty application root with the sample consortium; return what was made.
 
     ``staging_dir`` must be on the blob directory's filesystem: each image is drawn there
@@ -486,8 +609,7 @@ def load_sample_data(root: Any, staging_dir: Path, *,
     already has institutions, so real data is never mixed with samples.
     """
     if len(root.institutions):
-        raise ValueError("sample data goes only into an empty database; this one has "
-                         "institutions")
+        raise ValueError("sample data goes only into an empty database; this one has institutions")
     staging_dir = Path(staging_dir)
     staging_dir.mkdir(parents=True, exist_ok=True)
     collections: dict[str, Collection] = {}
@@ -504,15 +626,16 @@ def load_sample_data(root: Any, staging_dir: Path, *,
     n_files = 0
     for spec in ITEMS:
         item = Item(
-            spec["id"], validate_record(spec["metadata"]), access=spec["access"],
-            rights=spec["rights"], state=spec["state"], community=spec.get("community", ""),
+            spec["id"],
+            validate_record(spec["metadata"]),
+            access=spec["access"],
+            rights=spec["rights"],
+            state=spec["state"],
+            community=spec.get("community", ""),
             viewing_direction=spec.get("viewing_direction", "left-to-right"),
         )
         collections[spec["collection"]].add_item(item)  # final state first: counts stay right
-        for index, f in enumerate(_files(spec["id"], spec["pages"], staging_dir)):
-            f.__parent__, f.__name__ = item, str(index)
-            item.files.append(f)
-            n_files += 1
+        n_files += len(_add_files(item, spec["pages"], staging_dir))
     log(f"Sample data: {len(ITEMS)} items with {n_files} synthetic images")
 
     username, password = SAMPLE_ADMIN

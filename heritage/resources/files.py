@@ -30,11 +30,19 @@ class File(Persistent):
         self.label = PersistentMapping()    # language map, e.g. {"en": "folio 3r"}
 
     @classmethod
-    def from_staged(cls, path: Path, filename: str, **kw: Any) -> File:
-        """Return a File whose blob takes over ``path`` (same filesystem; no copy)."""
+    def from_staged(cls, path: Path, filename: str, *, jar: Any = None, **kw: Any) -> File:
+        """Return a File whose blob takes over ``path``.
+
+        With ``jar`` (the connection of the item it joins) the blob's uncommitted file goes
+        to the storage's own temporary directory, so ``path`` is renamed, never copied,
+        when it is on the blob directory's filesystem. Without one ZODB stages in /tmp.
+        """
         fixity = compute_fixity(path)
         f = cls(filename, **kw)
         f.size, f.sha256, f.md5 = fixity.size, fixity.sha256, fixity.md5
+        if jar is not None:
+            jar.add(f)
+            jar.add(f.blob)
         f.blob.consumeFile(str(path))
         return f
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from persistent import Persistent
@@ -13,6 +14,8 @@ from pyramid.authorization import ALL_PERMISSIONS, Allow, Deny, Everyone
 from pyramid.traversal import find_interface
 
 from heritage.metadata import first_value
+from heritage.resources.collection import Collection
+from heritage.resources.files import File
 from heritage.resources.institution import Institution
 from heritage.security import (
     ACCESS_LEVELS,
@@ -51,6 +54,10 @@ class Item(Persistent):
     def __init__(self, item_id: str, metadata: dict[str, tuple[dict, ...]], *,
                  access: str = "staff", rights: str = "", state: str = NOMINATED,
                  community: str = "", viewing_direction: str = "left-to-right") -> None:
+        if state not in STATES:
+            raise ValueError(f"unknown workflow state {state!r}")
+        if viewing_direction not in VIEWING_DIRECTIONS:
+            raise ValueError(f"viewing_direction must be one of {', '.join(VIEWING_DIRECTIONS)}")
         self.item_id = validate_item_id(item_id)
         self.metadata = PersistentMapping(metadata)
         self.files = PersistentList()
@@ -68,7 +75,7 @@ class Item(Persistent):
 
     @property
     def collection(self) -> Any:
-        return self.__parent__.__parent__ if self.__parent__ is not None else None
+        return find_interface(self, Collection)
 
     def title(self, languages: tuple[str, ...] = ()) -> str:
         return first_value(self.metadata.get("title", ()), languages) or self.item_id
@@ -78,6 +85,14 @@ class Item(Persistent):
         return self.state in PUBLIC_STATES
 
     # -- changes -----------------------------------------------------------------------------
+
+    def add_file(self, path: Path, filename: str, **kw: Any) -> File:
+        """Add the staged file at ``path`` as the item's next file (its blob takes it over)."""
+        f = File.from_staged(path, filename, jar=self._p_jar, **kw)
+        f.__name__, f.__parent__ = str(len(self.files)), self
+        self.files.append(f)
+        self.touch()
+        return f
 
     def touch(self) -> None:
         self.modified = now()

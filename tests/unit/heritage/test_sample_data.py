@@ -23,8 +23,9 @@ from workflows.states import PUBLISHED, STATES
 
 
 class Loaded:
-    def __init__(self, root: Any, summary: dict[str, int], seconds: float, staging: Path,
-                 log: list[str]) -> None:
+    def __init__(
+        self, root: Any, summary: dict[str, int], seconds: float, staging: Path, log: list[str]
+    ) -> None:
         self.root, self.summary, self.seconds = root, summary, seconds
         self.staging, self.log = staging, log
 
@@ -98,8 +99,11 @@ def test_items_have_valid_multilingual_metadata(loaded: Loaded) -> None:
 
 
 def test_jawi_manuscript_reads_right_to_left(loaded: Loaded) -> None:
-    jawi = [item for item in items(loaded)
-            if any(v["value"] == "ms-Arab" for v in item.metadata.get("language", ()))]
+    jawi = [
+        item
+        for item in items(loaded)
+        if any(v["value"] == "ms-Arab" for v in item.metadata.get("language", ()))
+    ]
     assert jawi
     assert any(item.viewing_direction == "right-to-left" and item.files for item in jawi)
 
@@ -154,10 +158,15 @@ def test_users(loaded: Loaded) -> None:
     assert curator is not None and curator.roles == (("curator", "pns"),)
     assert users.authenticate("admin", "wrong-password") is None
     for inst in loaded.root.institutions:
-        roles = {users[f"{inst}-{s}"].roles for s in ("curator", "digitizer", "cataloguer",
-                                                       "rights")}
-        assert roles == {(("curator", inst),), (("digitizer", inst),), (("cataloguer", inst),),
-                         (("rights-officer", inst),)}
+        roles = {
+            users[f"{inst}-{s}"].roles for s in ("curator", "digitizer", "cataloguer", "rights")
+        }
+        assert roles == {
+            (("curator", inst),),
+            (("digitizer", inst),),
+            (("cataloguer", inst),),
+            (("rights-officer", inst),),
+        }
     reader = users["reader"]
     assert reader.roles == () and reader.communities == ("iban-longhouse-elders",)
     assert f"Sample admin login: {username} / {password}" in loaded.log
