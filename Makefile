@@ -16,7 +16,7 @@ run: install
 	$(BIN)/heritage serve -c $(CONFIG) $(if $(PORT),--port $(PORT))
 
 test: install-test
-	$(BIN)/pytest
+	$(BIN)/pytest -q
 
 install: system $(VENV)/.installed $(MO_FILES)
 

@@ -42,10 +42,17 @@ def includeme(config: Configurator) -> None:
     config.registry.heritage = hs
     config.set_root_factory(root_factory)
     config.set_security_policy(SecurityPolicy())
-    config.set_session_factory(SignedCookieSessionFactory(
-        session_secret(hs), cookie_name="heritage", httponly=True, samesite="Lax",
-        secure=hs.secure_cookies, timeout=hs.session_max_age, reissue_time=300,
-    ))
+    config.set_session_factory(
+        SignedCookieSessionFactory(
+            session_secret(hs),
+            cookie_name="heritage",
+            httponly=True,
+            samesite="Lax",
+            secure=hs.secure_cookies,
+            timeout=hs.session_max_age,
+            reissue_time=300,
+        )
+    )
     config.set_default_csrf_options(require_csrf=True, callback=csrf_applies)
     config.include(".i18n")
     config.include(".routes")

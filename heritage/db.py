@@ -86,7 +86,8 @@ def start_zeo(hs: HeritageSettings) -> subprocess.Popen:
     log = open(address.parent / "zeo.log", "ab")
     proc = subprocess.Popen(  # noqa: S603 - our own interpreter and module
         [sys.executable, "-m", "ZEO.runzeo", "-C", str(conf)],
-        stdout=log, stderr=subprocess.STDOUT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + ZEO_START_TIMEOUT
     while time.monotonic() < deadline:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from pyramid.config import Configurator
+from pyramid.events import NewResponse
 from pyramid.i18n import TranslationStringFactory
 
 _ = TranslationStringFactory("heritage")
@@ -15,10 +16,20 @@ def negotiate_locale(request: Any) -> str:
     for candidate in (request.params.get("lang"), request.cookies.get("lang")):
         if candidate in languages:
             return candidate
-    best = request.accept_language.best_match(languages) if request.accept_language else None
-    return best or languages[0]
+    return request.accept_language.lookup(languages, default=languages[0])
+
+
+def remember_language(event: NewResponse) -> None:
+    """Keep a language chosen with ``?lang=`` for the next pages (a cookie, a year)."""
+    request = event.request
+    lang = request.params.get("lang") if request.method == "GET" else None
+    if lang in request.registry.heritage.languages and request.cookies.get("lang") != lang:
+        event.response.set_cookie(
+            "lang", lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+        )
 
 
 def includeme(config: Configurator) -> None:
     config.set_locale_negotiator(negotiate_locale)
+    config.add_subscriber(remember_language, NewResponse)
     config.add_translation_dirs("heritage:locale/")

@@ -17,8 +17,21 @@ from edtf.parser.edtf_exceptions import EDTFParseException
 
 #: https://www.dublincore.org/specifications/dublin-core/dces/
 DC_ELEMENTS: tuple[str, ...] = (
-    "title", "creator", "subject", "description", "publisher", "contributor", "date",
-    "type", "format", "identifier", "source", "language", "relation", "coverage", "rights",
+    "title",
+    "creator",
+    "subject",
+    "description",
+    "publisher",
+    "contributor",
+    "date",
+    "type",
+    "format",
+    "identifier",
+    "source",
+    "language",
+    "relation",
+    "coverage",
+    "rights",
 )
 #: Elements whose values are codes or dates rather than text in a language.
 UNTAGGED = frozenset({"date", "identifier", "language", "format"})
@@ -121,7 +134,7 @@ def validate_record(record: Any, *, require_title: bool = True) -> dict[str, tup
             continue
         if isinstance(values, (str, Mapping)):
             values = [values]
-        if not isinstance(values, list) or len(values) > MAX_VALUES:
+        if not isinstance(values, (list, tuple)) or len(values) > MAX_VALUES:
             errors[path] = f"must be a list of at most {MAX_VALUES} values"
             continue
         out = []
@@ -132,8 +145,10 @@ def validate_record(record: Any, *, require_title: bool = True) -> dict[str, tup
                 errors[f"{path}[{i}]"] = str(exc)
         if out:
             clean[element] = tuple(out)
-    if require_title and "title" not in clean and not any(
-        k.startswith("metadata.title") for k in errors
+    if (
+        require_title
+        and "title" not in clean
+        and not any(k.startswith("metadata.title") for k in errors)
     ):
         errors["metadata.title"] = "a title is required"
     if errors:

@@ -16,8 +16,10 @@ def includeme(config: Configurator) -> None:
     config.add_route("api_items", "/api/items")
     config.add_route("api_item", "/api/items/{item_id}", traverse="/items/{item_id}")
     config.add_route("api_institutions", "/api/institutions")
-    config.add_route("api_institution", "/api/institutions/{inst_id}",
-                     traverse="/institutions/{inst_id}")
+    config.add_route(
+        "api_institution", "/api/institutions/{inst_id}", traverse="/institutions/{inst_id}"
+    )
     config.add_route("api_collections", "/api/collections")
-    config.add_route("api_collection", "/api/collections/{coll_id}",
-                     traverse="/collections/{coll_id}")
+    config.add_route(
+        "api_collection", "/api/collections/{coll_id}", traverse="/collections/{coll_id}"
+    )

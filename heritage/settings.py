@@ -7,6 +7,7 @@ to a default.
 
 from __future__ import annotations
 
+import os
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -93,12 +94,13 @@ class HeritageSettings:
 
 def parse_settings(settings: Mapping[str, Any]) -> HeritageSettings:
     """Return the typed ``heritage.*`` settings; raise SettingsError on unknown or bad keys."""
-    values = {s.name: s.convert(s.default) if isinstance(s.default, str) else s.default
-              for s in TABLE}
+    values = {
+        s.name: s.convert(s.default) if isinstance(s.default, str) else s.default for s in TABLE
+    }
     for key, raw in settings.items():
         if not key.startswith(PREFIX):
             continue
-        name = key[len(PREFIX):]
+        name = key[len(PREFIX) :]
         setting = BY_NAME.get(name)
         if setting is None:
             known = ", ".join(PREFIX + s.name for s in TABLE)
@@ -123,8 +125,9 @@ def session_secret(hs: HeritageSettings) -> str:
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(48)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(secret)
-    tmp.chmod(0o600)
+    tmp = path.with_suffix(f".{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # never world-readable
+    with os.fdopen(fd, "w") as f:
+        f.write(secret)
     tmp.replace(path)
     return path.read_text().strip()

@@ -85,13 +85,24 @@ def item_schema(*, partial: bool) -> colander.SchemaNode:
         schema.add(_string(name="id", validator=_check_item_id))
         schema.add(_string(name="collection"))
     schema.add(colander.SchemaNode(_Metadata(), name="metadata", **missing))
-    schema.add(_string(name="access", validator=colander.OneOf(ACCESS_LEVELS),
-                       missing=colander.drop if partial else "staff"))
+    schema.add(
+        _string(
+            name="access",
+            validator=colander.OneOf(ACCESS_LEVELS),
+            missing=colander.drop if partial else "staff",
+        )
+    )
     schema.add(_string(name="community", allow_empty=True, missing=colander.drop))
-    schema.add(_string(name="rights", allow_empty=True, validator=_check_rights,
-                       missing=colander.drop))
-    schema.add(_string(name="viewing_direction", validator=colander.OneOf(VIEWING_DIRECTIONS),
-                       missing=colander.drop))
+    schema.add(
+        _string(name="rights", allow_empty=True, validator=_check_rights, missing=colander.drop)
+    )
+    schema.add(
+        _string(
+            name="viewing_direction",
+            validator=colander.OneOf(VIEWING_DIRECTIONS),
+            missing=colander.drop,
+        )
+    )
     return schema
 
 
@@ -108,8 +119,9 @@ def validate_item(data: Mapping[str, Any], *, partial: bool = False) -> dict[str
             clean["metadata"] = validate_record(data["metadata"])
         except MetadataError as exc:
             errors.update(exc.errors)
-    access = clean.get("access")
-    if access == "community" and not (clean.get("community") or "").strip():
+    access = clean.get("access", data.get("access"))
+    community = clean.get("community", data.get("community"))
+    if access == "community" and not (isinstance(community, str) and community.strip()):
         errors["community"] = "community access needs the name of the community protocol"
     if errors:
         raise ValidationFailed(errors)
@@ -151,17 +163,39 @@ def _check_language_map(node: colander.SchemaNode, value: dict) -> None:
             raise colander.Invalid(node, f"the {lang!r} value must be non-empty text")
 
 
+def _normalize_keys(value: Any) -> Any:
+    """Store language maps under canonical tags (``msa`` → ``ms``), like metadata values."""
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for lang, text in value.items():
+        try:
+            out[normalize_language(lang)] = text
+        except ValueError:
+            out[lang] = text  # the validator reports it
+    return out
+
+
 def _language_map(name: str, **kw: Any) -> colander.SchemaNode:
-    return colander.SchemaNode(colander.Mapping(unknown="preserve"), name=name,
-                               validator=_check_language_map, **kw)
+    return colander.SchemaNode(
+        colander.Mapping(unknown="preserve"),
+        name=name,
+        preparer=_normalize_keys,
+        validator=_check_language_map,
+        **kw,
+    )
 
 
 def institution_schema() -> colander.SchemaNode:
     schema = colander.SchemaNode(colander.Mapping(unknown="ignore"))
     schema.add(_string(name="id", validator=_check_slug))
     schema.add(_language_map("name"))
-    schema.add(_string(name="country", validator=colander.Regex(
-        r"^[A-Z]{2}$", "an ISO 3166 country code, e.g. MY, ID or BN")))
+    schema.add(
+        _string(
+            name="country",
+            validator=colander.Regex(r"^[A-Z]{2}$", "an ISO 3166 country code, e.g. MY, ID or BN"),
+        )
+    )
     schema.add(_string(name="homepage", validator=colander.url, missing=""))
     return schema
 

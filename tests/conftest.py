@@ -81,14 +81,29 @@ def arrange(db: Any) -> Arranger:
     return Arranger(db)
 
 
-def make_item(item_id: str, title: str, *, state: str = "published", access: str = "public",
-              community: str = "", lang: str = "ms") -> Item:
-    metadata = validate_record({
-        "title": [{"value": title, "lang": lang}, {"value": f"{title} (en)", "lang": "en"}],
-        "date": ["1850~"],
-    })
-    return Item(item_id, metadata, state=state, access=access, community=community,
-                rights="http://rightsstatements.org/vocab/NoC-NKC/1.0/")
+def make_item(
+    item_id: str,
+    title: str,
+    *,
+    state: str = "published",
+    access: str = "public",
+    community: str = "",
+    lang: str = "ms",
+) -> Item:
+    metadata = validate_record(
+        {
+            "title": [{"value": title, "lang": lang}, {"value": f"{title} (en)", "lang": "en"}],
+            "date": ["1850~"],
+        }
+    )
+    return Item(
+        item_id,
+        metadata,
+        state=state,
+        access=access,
+        community=community,
+        rights="http://rightsstatements.org/vocab/NoC-NKC/1.0/",
+    )
 
 
 @dataclass
@@ -114,26 +129,41 @@ def consortium(arrange: Arranger) -> Consortium:
     ids = Consortium()
 
     def work(root: Any) -> None:
-        pns = root.institutions.add("pns", Institution(
-            {"en": "Sarawak State Library", "ms": "Pustaka Negeri Sarawak"}, country="MY"))
-        kaltim = root.institutions.add("kaltim", Institution(
-            {"id": "Dinas Perpustakaan Kalimantan Timur"}, country="ID"))
-        manuscripts = root.add_collection(pns, "pns-manuscripts",
-                                          Collection({"en": "Manuscripts", "ms": "Manuskrip"}))
+        pns = root.institutions.add(
+            "pns",
+            Institution(
+                {"en": "Sarawak State Library", "ms": "Pustaka Negeri Sarawak"}, country="MY"
+            ),
+        )
+        kaltim = root.institutions.add(
+            "kaltim", Institution({"id": "Dinas Perpustakaan Kalimantan Timur"}, country="ID")
+        )
+        manuscripts = root.add_collection(
+            pns, "pns-manuscripts", Collection({"en": "Manuscripts", "ms": "Manuskrip"})
+        )
         oral = root.add_collection(pns, "pns-oral-history", Collection({"en": "Oral history"}))
         kaltim_ms = root.add_collection(kaltim, "kaltim-naskah", Collection({"id": "Naskah"}))
         manuscripts.add_item(make_item(ids.public, "Hikayat Pelanduk"))
         manuscripts.add_item(make_item(ids.unpublished, "Syair Rahsia", state="capture"))
         manuscripts.add_item(make_item(ids.staff_only, "Surat Dalaman", access="staff"))
         manuscripts.add_item(make_item(ids.metadata_only, "Salasilah", access="metadata-only"))
-        oral.add_item(make_item(ids.community, "Ensera Iban", access="community",
-                                community="iban-elders", lang="iba"))
+        oral.add_item(
+            make_item(
+                ids.community,
+                "Ensera Iban",
+                access="community",
+                community="iban-elders",
+                lang="iba",
+            )
+        )
         kaltim_ms.add_item(make_item(ids.other_public, "Hikayat Banjar", lang="bjn"))
-        kaltim_ms.add_item(make_item(ids.other_unpublished, "Naskah Kutai", state="qa",
-                                     lang="id"))
-        for username, role, inst in (("admin", "admin", None), ("pns-curator", "curator", "pns"),
-                                     ("kaltim-curator", "curator", "kaltim"),
-                                     ("reader", None, None)):
+        kaltim_ms.add_item(make_item(ids.other_unpublished, "Naskah Kutai", state="qa", lang="id"))
+        for username, role, inst in (
+            ("admin", "admin", None),
+            ("pns-curator", "curator", "pns"),
+            ("kaltim-curator", "curator", "kaltim"),
+            ("reader", None, None),
+        ):
             user = User(username)
             user.set_password(PASSWORD)
             if role:
@@ -146,12 +176,14 @@ def consortium(arrange: Arranger) -> Consortium:
     return ids
 
 
-def login(testapp: webtest.TestApp, username: str, password: str = PASSWORD) -> webtest.TestResponse:
+def login(
+    testapp: webtest.TestApp, username: str, password: str = PASSWORD, status: int | str = 302
+) -> webtest.TestResponse:
     """Log in through the real form, as a person would."""
     form = testapp.get("/staff/login").forms["login-form"]
     form["username"] = username
     form["password"] = password
-    return form.submit()
+    return form.submit(status=status)
 
 
 def csrf_token(testapp: webtest.TestApp) -> str:

@@ -20,8 +20,17 @@ DEFERRED = "deferred"
 
 #: In workflow order, for dashboards and reports.
 STATES: tuple[str, ...] = (
-    NOMINATED, SELECTED, CAPTURE, QA, DESCRIPTION, RIGHTS_REVIEW, PRESERVATION, PUBLISHED,
-    WITHDRAWN, DEFERRED, REJECTED,
+    NOMINATED,
+    SELECTED,
+    CAPTURE,
+    QA,
+    DESCRIPTION,
+    RIGHTS_REVIEW,
+    PRESERVATION,
+    PUBLISHED,
+    WITHDRAWN,
+    DEFERRED,
+    REJECTED,
 )
 #: States in which the public may see an item (subject to its access level).
 PUBLIC_STATES = frozenset({PUBLISHED})

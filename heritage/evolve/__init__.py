@@ -64,8 +64,14 @@ def bootstrap(zodb_root: Any) -> Root:
     return root
 
 
-def run_pending(conn: Any, tm: Any, *, dry_run: bool = False, latest: bool = False,
-                log: Callable[[str], None] = lambda _: None) -> list[str]:
+def run_pending(
+    conn: Any,
+    tm: Any,
+    *,
+    dry_run: bool = False,
+    latest: bool = False,
+    log: Callable[[str], None] = lambda _: None,
+) -> list[str]:
     """Run the pending steps, one transaction each; return their names.
 
     ``latest`` runs only the newest pending step; ``dry_run`` runs each and aborts it.
@@ -74,16 +80,21 @@ def run_pending(conn: Any, tm: Any, *, dry_run: bool = False, latest: bool = Fal
     if latest:
         names = names[-1:]
     for name in names:
+        if dry_run:
+            tm.begin()
+            try:
+                load_step(name)(conn.root()[APP_ROOT])
+            finally:
+                tm.abort()
+            log(f"checked {name}")
+            continue
         for attempt in tm.attempts():
             with attempt:
                 zodb_root = conn.root()
                 load_step(name)(zodb_root[APP_ROOT])
-                if dry_run:
-                    tm.doom()
-                else:
-                    mark_finished(zodb_root, [name])
-                    tm.get().note(f"evolve {name}")
-        log(f"{'checked' if dry_run else 'ran'} {name}")
+                mark_finished(zodb_root, [name])
+                tm.get().note(f"evolve {name}")
+        log(f"ran {name}")
     return names
 
 

@@ -8,7 +8,7 @@ from persistent import Persistent
 from persistent.mapping import PersistentMapping
 from pyramid.traversal import find_interface, find_root
 
-from heritage.resources.folder import Folder
+from heritage.resources.folder import Folder, FolderError
 from heritage.resources.institution import Institution
 
 
@@ -30,7 +30,9 @@ class Collection(Persistent):
     def add_item(self, item: Any) -> Any:
         """Add ``item`` here and to the consortium-wide index (ids are unique across members)."""
         root = find_root(self)
-        root.items.register(item.item_id, item)
+        if item.item_id in root.items:
+            raise FolderError(f"{item.item_id!r} is already used in the consortium")
         self.items.add(item.item_id, item)
+        root.items.register(item.item_id, item)
         self.institution.count_state(item.state, 1)
         return item

@@ -24,10 +24,10 @@ class File(Persistent):
         self.size = 0
         self.sha256 = ""
         self.md5 = ""
-        self.format = PersistentMapping()   # identification: PRONOM id, tool and version
-        self.techmd = PersistentMapping()   # technical metadata from exiftool
-        self.qa = PersistentMapping()       # image QA checks and measured values
-        self.label = PersistentMapping()    # language map, e.g. {"en": "folio 3r"}
+        self.format = PersistentMapping()  # identification: PRONOM id, tool and version
+        self.techmd = PersistentMapping()  # technical metadata from exiftool
+        self.qa = PersistentMapping()  # image QA checks and measured values
+        self.label = PersistentMapping()  # language map, e.g. {"en": "folio 3r"}
 
     @classmethod
     def from_staged(cls, path: Path, filename: str, *, jar: Any = None, **kw: Any) -> File:

@@ -20,8 +20,15 @@ class Institution(Persistent):
     __name__: str | None = None
     __parent__: Any = None
 
-    def __init__(self, name: dict[str, str], *, country: str, homepage: str = "",
-                 logo: str = "", place: str = "") -> None:
+    def __init__(
+        self,
+        name: dict[str, str],
+        *,
+        country: str,
+        homepage: str = "",
+        logo: str = "",
+        place: str = "",
+    ) -> None:
         self.name = PersistentMapping(name)  # language map: {"en": ..., "ms": ...}
         self.country = country  # ISO 3166-1 alpha-2: MY, ID, BN
         self.homepage = homepage
@@ -47,5 +54,3 @@ class Institution(Persistent):
 
     def counts(self) -> dict[str, int]:
         return {state: counter() for state, counter in self.state_counts.items()}
-
-

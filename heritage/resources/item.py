@@ -32,8 +32,11 @@ VIEWING_DIRECTIONS = ("left-to-right", "right-to-left", "top-to-bottom", "bottom
 
 def validate_item_id(item_id: Any) -> str:
     """Return ``item_id`` if it is a valid stable id; raise ValueError with the rule."""
-    if (not isinstance(item_id, str) or not 3 <= len(item_id) <= ITEM_ID_MAX
-            or not ITEM_ID_RE.match(item_id)):
+    if (
+        not isinstance(item_id, str)
+        or not 3 <= len(item_id) <= ITEM_ID_MAX
+        or not ITEM_ID_RE.match(item_id)
+    ):
         raise ValueError(
             f"an item id is 3-{ITEM_ID_MAX} lowercase letters and digits in words joined by "
             "single hyphens, e.g. unimas-ms-0007"
@@ -51,9 +54,17 @@ class Item(Persistent):
     community = ""
     viewing_direction = "left-to-right"
 
-    def __init__(self, item_id: str, metadata: dict[str, tuple[dict, ...]], *,
-                 access: str = "staff", rights: str = "", state: str = NOMINATED,
-                 community: str = "", viewing_direction: str = "left-to-right") -> None:
+    def __init__(
+        self,
+        item_id: str,
+        metadata: dict[str, tuple[dict, ...]],
+        *,
+        access: str = "staff",
+        rights: str = "",
+        state: str = NOMINATED,
+        community: str = "",
+        viewing_direction: str = "left-to-right",
+    ) -> None:
         if state not in STATES:
             raise ValueError(f"unknown workflow state {state!r}")
         if viewing_direction not in VIEWING_DIRECTIONS:

@@ -8,7 +8,7 @@ from persistent import Persistent
 from persistent.mapping import PersistentMapping
 from pyramid.authorization import ALL_PERMISSIONS, Allow, Everyone
 
-from heritage.resources.folder import Folder, Index
+from heritage.resources.folder import Folder, FolderError, Index
 from heritage.resources.users import Users
 from heritage.security import ADMIN_PRINCIPAL
 
@@ -22,8 +22,9 @@ class Root(Persistent):
     __acl__ = [(Allow, ADMIN_PRINCIPAL, ALL_PERMISSIONS), (Allow, Everyone, "view")]
 
     def __init__(self) -> None:
-        self.title = PersistentMapping({"en": "Borneo Heritage", "ms": "Warisan Borneo",
-                                        "id": "Warisan Borneo"})
+        self.title = PersistentMapping(
+            {"en": "Borneo Heritage", "ms": "Warisan Borneo", "id": "Warisan Borneo"}
+        )
         self.institutions = self._child("institutions", Folder())
         self.items = self._child("items", Index())
         self.collections = self._child("collections", Index())
@@ -41,5 +42,8 @@ class Root(Persistent):
 
     def add_collection(self, institution: Any, collection_id: str, collection: Any) -> Any:
         """Add a collection to an institution; collection ids are unique consortium-wide."""
+        if collection_id in self.collections:
+            raise FolderError(f"{collection_id!r} is already used in the consortium")
+        institution.collections.add(collection_id, collection)
         self.collections.register(collection_id, collection)
-        return institution.collections.add(collection_id, collection)
+        return collection

@@ -145,8 +145,13 @@ def cmd_evolve(env: Env, args: argparse.Namespace) -> int:
                 if not pending:
                     print("the database is current", file=sys.stderr)
                     return 0
-                evolve.run_pending(conn, tm, dry_run=args.dry_run, latest=args.latest,
-                                   log=lambda line: print(line, file=sys.stderr))
+                evolve.run_pending(
+                    conn,
+                    tm,
+                    dry_run=args.dry_run,
+                    latest=args.latest,
+                    log=lambda line: print(line, file=sys.stderr),
+                )
         finally:
             db.close()
     return 0
@@ -201,8 +206,9 @@ def cmd_serve(env: Env, args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("-c", "--config", default="development.ini",
-                        help="the ini file (default: development.ini)")
+    common.add_argument(
+        "-c", "--config", default="development.ini", help="the ini file (default: development.ini)"
+    )
     parser = argparse.ArgumentParser(prog="heritage", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -215,31 +221,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_zeo)
 
     p = sub.add_parser("demo", parents=[common], help="load the sample consortium")
-    p.add_argument("--if-empty", action="store_true",
-                   help="do nothing (and succeed) if the database has content")
+    p.add_argument(
+        "--if-empty",
+        action="store_true",
+        help="do nothing (and succeed) if the database has content",
+    )
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("evolve", parents=[common], help="upgrade the database schema")
     group = p.add_mutually_exclusive_group()
     group.add_argument("--dry-run", action="store_true", help="run the steps, then abort them")
     group.add_argument("--latest", action="store_true", help="run only the newest pending step")
-    group.add_argument("--mark-finished", action="store_true",
-                       help="record pending steps as done without running them")
+    group.add_argument(
+        "--mark-finished",
+        action="store_true",
+        help="record pending steps as done without running them",
+    )
     p.set_defaults(func=cmd_evolve)
 
     user = sub.add_parser("user", help="manage users").add_subparsers(
-        dest="user_command", required=True, metavar="ACTION")
+        dest="user_command", required=True, metavar="ACTION"
+    )
     p = user.add_parser("add", parents=[common], help="add a user, or add roles to one")
     p.add_argument("username")
-    p.add_argument("--role", action="append", default=[], metavar="ROLE[@INSTITUTION]",
-                   help="admin, or curator|digitizer|cataloguer|rights-officer@INSTITUTION_ID")
+    p.add_argument(
+        "--role",
+        action="append",
+        default=[],
+        metavar="ROLE[@INSTITUTION]",
+        help="admin, or curator|digitizer|cataloguer|rights-officer@INSTITUTION_ID",
+    )
     p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     p.add_argument("--title", help="the person's name")
     p.add_argument("--email")
     p.set_defaults(func=cmd_user_add)
 
     token = sub.add_parser("token", help="manage API tokens").add_subparsers(
-        dest="token_command", required=True, metavar="ACTION")
+        dest="token_command", required=True, metavar="ACTION"
+    )
     p = token.add_parser("create", parents=[common], help="create an API token; prints it")
     p.add_argument("username")
     p.add_argument("--label", help="what the token is for")

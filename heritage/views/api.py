@@ -37,8 +37,9 @@ def _limit(request: Any) -> int:
 def _page(request: Any, index: Any, route: str, represent: Any) -> dict[str, Any]:
     limit = _limit(request)
     objects, next_key = page_after(request, index, request.params.get("after"), limit)
-    next_url = request.route_url(route, _query={"after": next_key, "limit": limit}) \
-        if next_key else None
+    next_url = (
+        request.route_url(route, _query={"after": next_key, "limit": limit}) if next_key else None
+    )
     return {"items": [represent(o, request) for o in objects], "limit": limit, "next": next_url}
 
 
@@ -62,8 +63,13 @@ def item_json(item: Item, request: Any) -> dict[str, Any]:
         data["created"] = item.created
     if request.has_permission("view-media", item):
         data["files"] = [
-            {"filename": f.filename, "mimetype": f.mimetype, "size": f.size,
-             "sha256": f.sha256, "label": dict(f.label)}
+            {
+                "filename": f.filename,
+                "mimetype": f.mimetype,
+                "size": f.size,
+                "sha256": f.sha256,
+                "label": dict(f.label),
+            }
             for f in item.files
         ]
     return data
@@ -116,9 +122,14 @@ class ItemsAPI:
             raise ValidationFailed({"id": f"{fields['id']!r} is already used in the consortium"})
         if "metadata" not in fields:
             raise ValidationFailed({"metadata.title": "a title is required"})
-        item = Item(fields["id"], fields["metadata"], access=fields["access"],
-                    community=fields.get("community", ""), rights=fields.get("rights", ""),
-                    viewing_direction=fields.get("viewing_direction", "left-to-right"))
+        item = Item(
+            fields["id"],
+            fields["metadata"],
+            access=fields["access"],
+            community=fields.get("community", ""),
+            rights=fields.get("rights", ""),
+            viewing_direction=fields.get("viewing_direction", "left-to-right"),
+        )
         collection.add_item(item)
         response = HTTPCreated(json_body=item_json(item, request))
         response.location = request.route_url("api_item", item_id=item.item_id)
@@ -137,8 +148,9 @@ class ItemsAPI:
             item.metadata.update(fields["metadata"])
         if "access" in fields or "community" in fields:
             try:
-                item.set_access(fields.get("access", item.access),
-                                fields.get("community", item.community))
+                item.set_access(
+                    fields.get("access", item.access), fields.get("community", item.community)
+                )
             except ValueError as exc:
                 raise ValidationFailed({"community": str(exc)}) from None
         for name in ("rights", "viewing_direction"):
@@ -156,8 +168,9 @@ class InstitutionsAPI:
 
     @view_config(route_name="api_institutions", request_method="GET")
     def list(self) -> dict[str, Any]:
-        return _page(self.request, self.request.root.institutions, "api_institutions",
-                     institution_json)
+        return _page(
+            self.request, self.request.root.institutions, "api_institutions", institution_json
+        )
 
     @view_config(route_name="api_institutions", request_method="POST", permission="admin")
     def create(self) -> Any:
@@ -166,13 +179,13 @@ class InstitutionsAPI:
         fields = deserialize(institution_schema(), data)
         if fields["id"] in request.root.institutions:
             raise ValidationFailed({"id": f"{fields['id']!r} already exists"})
-        inst = Institution(fields["name"], country=fields["country"],
-                           homepage=fields["homepage"])
+        inst = Institution(fields["name"], country=fields["country"], homepage=fields["homepage"])
         request.root.institutions.add(fields["id"], inst)
         return HTTPCreated(json_body=institution_json(inst, request))
 
-    @view_config(route_name="api_institution", context=Institution, request_method="GET",
-                 permission="view")
+    @view_config(
+        route_name="api_institution", context=Institution, request_method="GET", permission="view"
+    )
     def read(self) -> dict[str, Any]:
         return institution_json(self.context, self.request)
 
@@ -185,8 +198,9 @@ class CollectionsAPI:
 
     @view_config(route_name="api_collections", request_method="GET")
     def list(self) -> dict[str, Any]:
-        return _page(self.request, self.request.root.collections, "api_collections",
-                     collection_json)
+        return _page(
+            self.request, self.request.root.collections, "api_collections", collection_json
+        )
 
     @view_config(route_name="api_collections", request_method="POST")
     def create(self) -> Any:
@@ -204,7 +218,8 @@ class CollectionsAPI:
         request.root.add_collection(inst, fields["id"], coll)
         return HTTPCreated(json_body=collection_json(coll, request))
 
-    @view_config(route_name="api_collection", context=Collection, request_method="GET",
-                 permission="view")
+    @view_config(
+        route_name="api_collection", context=Collection, request_method="GET", permission="view"
+    )
     def read(self) -> dict[str, Any]:
         return collection_json(self.context, self.request)

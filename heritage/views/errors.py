@@ -65,7 +65,8 @@ def validation_failed(exc: ValidationFailed, request: Any) -> Any:
 def bad_csrf(exc: Exception, request: Any) -> Any:
     get_csrf_token(request)
     return error_response(
-        request, 400,
+        request,
+        400,
         "The form or request is missing its security (CSRF) token, or it has expired. "
         "Reload the page and try again.",
     )

@@ -30,20 +30,23 @@ def visible(request: Any, objects: Iterable[Any], permission: str = "view") -> I
             yield obj
 
 
-def page_after(request: Any, index: Any, after: str | None, limit: int,
-               permission: str = "view") -> tuple[list[Any], str | None]:
+def page_after(
+    request: Any, index: Any, after: str | None, limit: int, permission: str = "view"
+) -> tuple[list[Any], str | None]:
     """Return up to ``limit`` visible objects with keys after ``after``, and the next cursor.
 
     Paging by key stays stable while items are added, unlike an offset.
     """
     keys = index.keys(min=after, excludemin=True) if after else index.keys()
     found: list[Any] = []
+    last = None
     for key in keys:
         obj = index[key]
         if request.has_permission(permission, obj):
+            if len(found) == limit:  # one more exists: only then is there a next page
+                return found, last
             found.append(obj)
-            if len(found) == limit:
-                return found, key
+            last = key
     return found, None
 
 
@@ -56,15 +59,20 @@ def metadata_rows(item: Any, request: Any) -> list[dict[str, Any]]:
         if not values:
             continue
         by_lang = values_by_language(values)
-        rows.append({
-            "element": element,
-            "values": [
-                {"lang": lang, "language": "" if lang == "none" else language_name(lang, locale),
-                 "texts": texts}
-                for lang, texts in by_lang.items()
-            ],
-            "places": [v for v in values if "lat" in v],
-        })
+        rows.append(
+            {
+                "element": element,
+                "values": [
+                    {
+                        "lang": lang,
+                        "language": "" if lang == "none" else language_name(lang, locale),
+                        "texts": texts,
+                    }
+                    for lang, texts in by_lang.items()
+                ],
+                "places": [v for v in values if "lat" in v],
+            }
+        )
     return rows
 
 

@@ -28,24 +28,38 @@ def home(request: Any) -> dict[str, Any]:
     }
 
 
-@view_config(route_name="institution", context=Institution, permission="view",
-             renderer="heritage:templates/institution.jinja2")
+@view_config(
+    route_name="institution",
+    context=Institution,
+    permission="view",
+    renderer="heritage:templates/institution.jinja2",
+)
 def institution(context: Institution, request: Any) -> dict[str, Any]:
-    return {"institution": context, "collections": list(context.collections.values()),
-            "pick": pick}
+    return {"institution": context, "collections": list(context.collections.values()), "pick": pick}
 
 
-@view_config(route_name="collection", context=Collection, permission="view",
-             renderer="heritage:templates/collection.jinja2")
+@view_config(
+    route_name="collection",
+    context=Collection,
+    permission="view",
+    renderer="heritage:templates/collection.jinja2",
+)
 def collection(context: Collection, request: Any) -> dict[str, Any]:
     size = request.registry.heritage.page_size
     items, next_key = page_after(request, context.items, request.params.get("after"), size)
-    return {"collection": context, "institution": context.institution, "items": items,
-            "next_key": next_key, "pick": pick, "item_title": item_title}
+    return {
+        "collection": context,
+        "institution": context.institution,
+        "items": items,
+        "next_key": next_key,
+        "pick": pick,
+        "item_title": item_title,
+    }
 
 
-@view_config(route_name="item", context=Item, permission="view",
-             renderer="heritage:templates/item.jinja2")
+@view_config(
+    route_name="item", context=Item, permission="view", renderer="heritage:templates/item.jinja2"
+)
 def item(context: Item, request: Any) -> dict[str, Any]:
     return {
         "item": context,

@@ -14,8 +14,12 @@ from workflows.states import STATES
 
 def _safe_came_from(request: Any, came_from: str | None) -> str:
     """Return a local path to go back to after login; never another site (open redirect)."""
-    if came_from and came_from.startswith("/") and not came_from.startswith("//") \
-            and "\\" not in came_from:
+    if (
+        came_from
+        and came_from.startswith("/")
+        and not came_from.startswith("//")
+        and "\\" not in came_from
+    ):
         return request.application_url + came_from
     return request.route_url("dashboard")
 

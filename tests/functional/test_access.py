@@ -6,6 +6,15 @@ import pytest
 from conftest import csrf_token, login
 
 ANONYMOUS = None
+TITLES = {
+    "public": "Hikayat Pelanduk",
+    "unpublished": "Syair Rahsia",
+    "staff_only": "Surat Dalaman",
+    "metadata_only": "Salasilah",
+    "community": "Ensera Iban",
+    "other_public": "Hikayat Banjar",
+    "other_unpublished": "Naskah Kutai",
+}
 
 
 @pytest.mark.parametrize(
@@ -33,10 +42,12 @@ def test_item_page_and_api_answer_by_access_level(testapp, consortium, user, ite
     page = testapp.get(f"/items/{item_id}", status=status)
     api = testapp.get(f"/api/items/{item_id}", status=status)
     if status == 404:
-        assert item_id not in page.text
+        assert "Not found" in page.text
+        assert TITLES[item] not in page.text
         assert api.json == {"error": "Not found: there is nothing at this address."}
     else:
         assert api.json["id"] == item_id
+        assert TITLES[item] in page.text
 
 
 def test_metadata_only_item_shows_its_record_but_no_files(testapp, consortium):
@@ -93,15 +104,24 @@ def test_staff_of_another_institution_cannot_change_an_item(testapp, consortium)
 
 
 def test_anonymous_cannot_create_items(testapp, consortium):
-    body = {"id": "pns-ms-0099", "collection": "pns-manuscripts",
-            "metadata": {"title": [{"value": "X", "lang": "ms"}]}}
+    body = {
+        "id": "pns-ms-0099",
+        "collection": "pns-manuscripts",
+        "metadata": {"title": [{"value": "X", "lang": "ms"}]},
+    }
     headers = {"X-CSRF-Token": csrf_token(testapp)}
     testapp.post_json("/api/items", body, headers=headers, status=403)
 
 
 def test_unknown_urls_answer_a_404_page(testapp, consortium):
-    for url in ("/nowhere", "/items/no-such-item", "/institutions/nope", "/collections/x",
-                "/items/../etc/passwd", "/static/../setup.cfg"):
+    for url in (
+        "/nowhere",
+        "/items/no-such-item",
+        "/institutions/nope",
+        "/collections/x",
+        "/items/../etc/passwd",
+        "/static/../setup.cfg",
+    ):
         page = testapp.get(url, status=404)
         assert "Not found" in page.text
     assert testapp.get("/api/nope", status=404).json["error"].startswith("Not found")

@@ -9,8 +9,10 @@ NEW = {
     "id": "pns-ms-0100",
     "collection": "pns-manuscripts",
     "metadata": {
-        "title": [{"value": "Hikayat Nakhoda Muda", "lang": "ms"},
-                  {"value": "هكاية نخودا مودا", "lang": "ms-Arab"}],
+        "title": [
+            {"value": "Hikayat Nakhoda Muda", "lang": "ms"},
+            {"value": "هكاية نخودا مودا", "lang": "ms-Arab"},
+        ],
         "date": ["17XX"],
         "language": ["msa"],
         "coverage": [{"value": "Kuching", "lang": "ms", "lat": 1.55, "lon": 110.34}],
@@ -35,9 +37,11 @@ def test_create_read_update_an_item(testapp, curator):
     read = testapp.get("/api/items/pns-ms-0100").json
     assert read["metadata"]["title"][1] == {"value": "هكاية نخودا مودا", "lang": "ms-Arab"}
     assert read["metadata"]["coverage"][0]["lat"] == 1.55
-    updated = testapp.patch_json("/api/items/pns-ms-0100",
-                                 {"metadata": {"title": [{"value": "Baru", "lang": "ms"}]}},
-                                 headers=curator).json
+    updated = testapp.patch_json(
+        "/api/items/pns-ms-0100",
+        {"metadata": {"title": [{"value": "Baru", "lang": "ms"}]}},
+        headers=curator,
+    ).json
     assert updated["metadata"] == {"title": [{"value": "Baru", "lang": "ms"}]}
     # New items are not published: anonymous users do not see them.
     testapp.reset()
@@ -66,10 +70,14 @@ def test_created_item_survives_in_the_database(testapp, curator, arrange):
         ({"colour": "red"}, "colour"),
         ({"metadata": {"title": [{"value": "T"}]}}, "metadata.title[0]"),
         ({"metadata": {"title": [{"value": "T", "lang": "xx-yy-zz"}]}}, "metadata.title[0]"),
-        ({"metadata": {"title": [{"value": "T", "lang": "ms"}], "date": ["next tuesday"]}},
-         "metadata.date[0]"),
-        ({"metadata": {"title": [{"value": "T", "lang": "ms"}], "colour": ["red"]}},
-         "metadata.colour"),
+        (
+            {"metadata": {"title": [{"value": "T", "lang": "ms"}], "date": ["next tuesday"]}},
+            "metadata.date[0]",
+        ),
+        (
+            {"metadata": {"title": [{"value": "T", "lang": "ms"}], "colour": ["red"]}},
+            "metadata.colour",
+        ),
         ({"metadata": {"date": ["1850"]}}, "metadata.title"),
         ({"metadata": "a string"}, "metadata"),
     ],
@@ -82,11 +90,13 @@ def test_bad_fields_answer_400_naming_the_field(testapp, curator, change, field)
 
 
 @pytest.mark.parametrize(
-    "body", [b"{not json", b"[1, 2]", b"", b"\xff\xfe", b"null", b'"text"'],
+    "body",
+    [b"{not json", b"[1, 2]", b"", b"\xff\xfe", b"null", b'"text"'],
 )
 def test_bad_json_answers_400(testapp, curator, body):
-    response = testapp.post("/api/items", body, headers={**curator,
-                            "Content-Type": "application/json"}, status=400)
+    response = testapp.post(
+        "/api/items", body, headers={**curator, "Content-Type": "application/json"}, status=400
+    )
     assert response.json["errors"]["body"]
 
 
@@ -117,17 +127,26 @@ def test_institutions_and_collections_are_listed_and_read(testapp, consortium):
 def test_admin_creates_an_institution_and_a_curator_a_collection(testapp, consortium):
     login(testapp, "admin")
     headers = {"X-CSRF-Token": csrf_token(testapp)}
-    body = {"id": "dbp-brunei", "name": {"ms": "Dewan Bahasa dan Pustaka Brunei"},
-            "country": "BN", "homepage": "http://www.dbp.gov.bn/"}
+    body = {
+        "id": "dbp-brunei",
+        "name": {"ms": "Dewan Bahasa dan Pustaka Brunei"},
+        "country": "BN",
+        "homepage": "http://www.dbp.gov.bn/",
+    }
     testapp.post_json("/api/institutions", body, headers=headers, status=201)
-    bad = testapp.post_json("/api/institutions", {**body, "country": "Brunei", "x": 1},
-                            headers=headers, status=400).json["errors"]
+    bad = testapp.post_json(
+        "/api/institutions", {**body, "country": "Brunei", "x": 1}, headers=headers, status=400
+    ).json["errors"]
     assert set(bad) == {"country", "x"}
     testapp.reset()
     login(testapp, "pns-curator")
     headers = {"X-CSRF-Token": csrf_token(testapp)}
     coll = {"id": "pns-photographs", "institution": "pns", "title": {"en": "Photographs"}}
     testapp.post_json("/api/collections", coll, headers=headers, status=201)
-    testapp.post_json("/api/collections", {**coll, "id": "dbp-x", "institution": "dbp-brunei"},
-                      headers=headers, status=403)
+    testapp.post_json(
+        "/api/collections",
+        {**coll, "id": "dbp-x", "institution": "dbp-brunei"},
+        headers=headers,
+        status=403,
+    )
     testapp.post_json("/api/institutions", body, headers=headers, status=403)

@@ -27,8 +27,9 @@ HERITAGE = str(Path(sys.executable).with_name("heritage"))
 def write_ini(tmp_path: Path, *, sample_data: bool = False) -> Path:
     """Return development.ini rewritten for a temporary folder (its own var/, free port)."""
     text = (ROOT / "development.ini").read_text()
-    text = text.replace("heritage.sample_data = true",
-                        f"heritage.sample_data = {str(sample_data).lower()}")
+    text = text.replace(
+        "heritage.sample_data = true", f"heritage.sample_data = {str(sample_data).lower()}"
+    )
     text = text.replace("wait_timeout=30", "wait_timeout=10")
     ini = tmp_path / "test.ini"
     ini.write_text(text)
@@ -36,8 +37,14 @@ def write_ini(tmp_path: Path, *, sample_data: bool = False) -> Path:
 
 
 def heritage(ini: Path, *args: str, stdin: str = "", timeout: int = 120):
-    return subprocess.run([HERITAGE, *args, "-c", str(ini)], input=stdin, capture_output=True,
-                          text=True, timeout=timeout, cwd=ini.parent)
+    return subprocess.run(
+        [HERITAGE, *args, "-c", str(ini)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=ini.parent,
+    )
 
 
 def free_port() -> int:
@@ -65,8 +72,16 @@ def ini(tmp_path):
 
 
 def test_user_add_and_token_create_then_the_token_works(ini):
-    result = heritage(ini, "user", "add", "alice", "--role", "admin", "--password-stdin",
-                      stdin="a-long-password\n")
+    result = heritage(
+        ini,
+        "user",
+        "add",
+        "alice",
+        "--role",
+        "admin",
+        "--password-stdin",
+        stdin="a-long-password\n",
+    )
     assert result.returncode == 0, result.stderr
     assert "added user alice (admin)" in result.stderr
     token = heritage(ini, "token", "create", "alice")
@@ -78,19 +93,36 @@ def test_user_add_and_token_create_then_the_token_works(ini):
 
 def test_bad_usage_and_bad_input_exit_codes(ini):
     assert heritage(ini, "user", "add").returncode == 2
-    bad_role = heritage(ini, "user", "add", "bob", "--role", "wizard@pns", "--password-stdin",
-                        stdin="a-long-password\n")
+    bad_role = heritage(
+        ini,
+        "user",
+        "add",
+        "bob",
+        "--role",
+        "wizard@pns",
+        "--password-stdin",
+        stdin="a-long-password\n",
+    )
     assert bad_role.returncode == 1
     assert bad_role.stderr.strip().startswith("heritage: error: unknown role 'wizard'")
     assert len(bad_role.stderr.strip().splitlines()) == 1
-    no_inst = heritage(ini, "user", "add", "bob", "--role", "curator@nowhere", "--password-stdin",
-                       stdin="a-long-password\n")
+    no_inst = heritage(
+        ini,
+        "user",
+        "add",
+        "bob",
+        "--role",
+        "curator@nowhere",
+        "--password-stdin",
+        stdin="a-long-password\n",
+    )
     assert no_inst.returncode == 1 and "no institution 'nowhere'" in no_inst.stderr
     short = heritage(ini, "user", "add", "bob", "--password-stdin", stdin="short\n")
     assert short.returncode == 1 and "at least 10 characters" in short.stderr
     assert heritage(ini, "token", "create", "nobody").returncode == 1
-    missing = subprocess.run([HERITAGE, "demo", "-c", "/nonexistent.ini"], capture_output=True,
-                             text=True)
+    missing = subprocess.run(
+        [HERITAGE, "demo", "-c", "/nonexistent.ini"], capture_output=True, text=True
+    )
     assert missing.returncode == 1 and "no configuration file" in missing.stderr
 
 
@@ -99,22 +131,38 @@ def test_serve_with_cli_writing_at_the_same_time(tmp_path):
     ini = write_ini(tmp_path, sample_data=True)
     port = free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    server = subprocess.Popen([HERITAGE, "serve", "-c", str(ini), "--port", str(port)],
-                              cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True, env=env)
+    server = subprocess.Popen(
+        [HERITAGE, "serve", "-c", str(ini), "--port", str(port)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         wait_for(f"http://127.0.0.1:{port}/", server)
-        home = urllib.request.urlopen(f"http://127.0.0.1:{port}/").read().decode()  # noqa: S310
+        home = urllib.request.urlopen(f"http://127.0.0.1:{port}/").read().decode()
         assert "Pustaka Negeri Sarawak" in home or "Sarawak" in home
-        added = heritage(ini, "user", "add", "ops", "--role", "admin", "--password-stdin",
-                         stdin="another-long-password\n")
+        added = heritage(
+            ini,
+            "user",
+            "add",
+            "ops",
+            "--role",
+            "admin",
+            "--password-stdin",
+            stdin="another-long-password\n",
+        )
         assert added.returncode == 0, added.stderr
         token = heritage(ini, "token", "create", "ops").stdout.strip()
-        request = urllib.request.Request(f"http://127.0.0.1:{port}/api/items?limit=200",
-                                         headers={"Authorization": f"Bearer {token}"})
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/api/items?limit=200",
+            headers={"Authorization": f"Bearer {token}"},
+        )
         items = json.load(urllib.request.urlopen(request))["items"]  # noqa: S310
-        public = json.load(urllib.request.urlopen(  # noqa: S310
-            f"http://127.0.0.1:{port}/api/items?limit=200"))["items"]
+        public = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/api/items?limit=200"))[
+            "items"
+        ]
         assert len(items) > len(public) > 0  # the admin sees unpublished items too
     finally:
         server.terminate()
@@ -123,9 +171,14 @@ def test_serve_with_cli_writing_at_the_same_time(tmp_path):
     assert not zeo_alive(str(tmp_path / "var" / "zeo.sock"))  # serve stopped its ZEO
     # The second start is fast: the sample data is there already and is not loaded again.
     started = time.monotonic()
-    server = subprocess.Popen([HERITAGE, "serve", "-c", str(ini), "--port", str(port)],
-                              cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True, env=env)
+    server = subprocess.Popen(
+        [HERITAGE, "serve", "-c", str(ini), "--port", str(port)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     try:
         wait_for(f"http://127.0.0.1:{port}/", server)
         second_start = time.monotonic() - started

@@ -23,8 +23,9 @@ def write_first_generation(tmp_path):
         conn = db.open()
         zodb_root = conn.root()
         root = evolve.bootstrap(zodb_root)
-        inst = root.institutions.add("pns", Institution({"en": "Sarawak State Library"},
-                                                        country="MY"))
+        inst = root.institutions.add(
+            "pns", Institution({"en": "Sarawak State Library"}, country="MY")
+        )
         coll = root.add_collection(inst, "pns-manuscripts", Collection({"en": "Manuscripts"}))
         coll.add_item(make_item("pns-ms-0001", "Hikayat Pelanduk"))
         del root.collections
@@ -35,10 +36,13 @@ def write_first_generation(tmp_path):
 
 def test_start_upgrades_an_older_generation(tmp_path):
     write_first_generation(tmp_path)
-    app = main({}, **{
-        "zodbconn.uri": f"file://{tmp_path}/Data.fs?blobstorage_dir={tmp_path}/blobs",
-        "heritage.var_dir": str(tmp_path / "var"),
-    })
+    app = main(
+        {},
+        **{
+            "zodbconn.uri": f"file://{tmp_path}/Data.fs?blobstorage_dir={tmp_path}/blobs",
+            "heritage.var_dir": str(tmp_path / "var"),
+        },
+    )
     try:
         page = webtest.TestApp(app).get("/collections/pns-manuscripts")
         assert "Hikayat Pelanduk" in page.text
