@@ -42,7 +42,7 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	touch $@
 
 heritage/locale/%/LC_MESSAGES/heritage.mo: heritage/locale/%/LC_MESSAGES/heritage.po $(VENV)/.installed
-	$(BIN)/pybabel compile -q -d heritage/locale -D heritage -l $*
+	$(BIN)/pybabel compile -d heritage/locale -D heritage -l $*
 
 lint: install-test
 	$(BIN)/ruff check .
