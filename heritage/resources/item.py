@@ -8,13 +8,14 @@ from pathlib import Path
 from typing import Any
 
 from persistent import Persistent
-from persistent.list import PersistentList
 from persistent.mapping import PersistentMapping
 from pyramid.authorization import ALL_PERMISSIONS, Allow, Deny, Everyone
 from pyramid.traversal import find_interface
 
 from heritage.metadata import first_value
 from heritage.resources.collection import Collection
+from heritage.resources.events import EventLog
+from heritage.resources.filelist import FileList
 from heritage.resources.files import File
 from heritage.resources.institution import Institution
 from heritage.security import (
@@ -71,7 +72,10 @@ class Item(Persistent):
             raise ValueError(f"viewing_direction must be one of {', '.join(VIEWING_DIRECTIONS)}")
         self.item_id = validate_item_id(item_id)
         self.metadata = PersistentMapping(metadata)
-        self.files = PersistentList()
+        self.files = FileList()
+        self.files.__parent__ = self
+        self.events = EventLog()
+        self.events.__parent__ = self
         self.created = self.modified = now()
         self.state = state
         self.set_access(access, community)
@@ -100,10 +104,13 @@ class Item(Persistent):
     def add_file(self, path: Path, filename: str, **kw: Any) -> File:
         """Add the staged file at ``path`` as the item's next file (its blob takes it over)."""
         f = File.from_staged(path, filename, jar=self._p_jar, **kw)
-        f.__name__, f.__parent__ = str(len(self.files)), self
         self.files.append(f)
         self.touch()
         return f
+
+    def image_id(self, f: File) -> str:
+        """Return the IIIF image id of one of its files (``_`` never occurs in item ids)."""
+        return f"{self.item_id}_{f.__name__}"
 
     def touch(self) -> None:
         self.modified = now()

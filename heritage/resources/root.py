@@ -9,6 +9,7 @@ from persistent.mapping import PersistentMapping
 from pyramid.authorization import ALL_PERMISSIONS, Allow, Everyone
 
 from heritage.resources.folder import Folder, FolderError, Index
+from heritage.resources.jobs import Jobs
 from heritage.resources.users import Users
 from heritage.security import ADMIN_PRINCIPAL
 
@@ -29,6 +30,7 @@ class Root(Persistent):
         self.items = self._child("items", Index())
         self.collections = self._child("collections", Index())
         self.users = self._child("users", Users())
+        self.jobs = self._child("jobs", Jobs())
 
     def _child(self, name: str, obj: Any) -> Any:
         obj.__name__ = name

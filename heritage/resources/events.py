@@ -1,0 +1,65 @@
+"""What happened to an item and its files: an append-only log, one BTree per item.
+
+Each event follows PREMIS (type from the Library of Congress event-type vocabulary, date,
+outcome, detail, linked agents and objects), so the preservation export can be written from
+it directly. Keys are time + random, so concurrent writers never collide on a key.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+from BTrees.Length import Length
+from BTrees.OOBTree import OOBTree
+from persistent import Persistent
+
+#: https://id.loc.gov/vocabulary/preservation/eventType — the types we record so far.
+EVENT_TYPES = frozenset({
+    "capture", "ingestion", "message digest calculation", "fixity check",
+    "format identification", "metadata extraction", "validation", "creation", "migration",
+    "accession", "dissemination", "deaccession", "metadata modification", "rejection",
+})
+
+
+class EventLog(Persistent):
+    __name__: str | None = None
+    __parent__: Any = None
+
+    def __init__(self) -> None:
+        self.data = OOBTree()
+        self._count = Length()
+
+    def record(self, event_type: str, *, outcome: str = "success", detail: str = "",
+               agents: Iterable[dict[str, str]] = (), objects: Iterable[str] = (),
+               note: str = "", when: datetime | None = None) -> dict[str, Any]:
+        """Append an event and return it."""
+        if event_type not in EVENT_TYPES:
+            raise ValueError(f"unknown PREMIS event type {event_type!r}")
+        when = when or datetime.now(UTC)
+        key = f"{when.strftime('%Y%m%dT%H%M%S.%f')}-{secrets.token_hex(4)}"
+        event = {
+            "id": key,
+            "type": event_type,
+            "date": when.isoformat(timespec="seconds"),
+            "outcome": outcome,
+            "detail": detail,
+            "note": note,
+            "agents": tuple(dict(a) for a in agents),
+            "objects": tuple(objects),
+        }
+        self.data[key] = event
+        self._count.change(1)
+        return event
+
+    def __len__(self) -> int:
+        return self._count()
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return iter(self.data.values())
+
+    def latest(self, n: int) -> list[dict[str, Any]]:
+        keys = list(self.data.keys())[-n:] if n else []
+        return [self.data[k] for k in reversed(keys)]

@@ -1,0 +1,83 @@
+"""The files of an item, in order, in a BTree: adding one never rewrites the others.
+
+A PersistentList of 1 000 pages would be re-pickled whole on every added page; an IOBTree
+touches one bucket. The sha256 and perceptual-hash indexes make the duplicate check and the
+"already stored" check at ingest independent of the item's size.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from BTrees.IOBTree import IOBTree
+from BTrees.Length import Length
+from BTrees.LOBTree import LOBTree
+from BTrees.OOBTree import OOBTree
+from persistent import Persistent
+
+
+def _signed(dhash: int) -> int:
+    """Map an unsigned 64-bit hash to the signed range an LOBTree key takes."""
+    return dhash - (1 << 64) if dhash >= 1 << 63 else dhash
+
+
+def _unsigned(key: int) -> int:
+    return key + (1 << 64) if key < 0 else key
+
+
+class FileList(Persistent):
+    __name__ = "files"
+    __parent__: Any = None
+
+    def __init__(self) -> None:
+        self.data = IOBTree()  # position → File
+        self._count = Length()
+        self._next = Length(1)
+        self.by_sha256 = OOBTree()  # sha256 → file name
+        self.by_dhash = LOBTree()  # signed 64-bit dHash → file name
+
+    def append(self, f: Any) -> Any:
+        number = self._next()
+        self._next.change(1)
+        f.__name__, f.__parent__ = str(number), self.__parent__
+        self.data[number] = f
+        self._count.change(1)
+        if f.sha256:
+            self.by_sha256.setdefault(f.sha256, f.__name__)
+        return f
+
+    def remember_dhash(self, f: Any, dhash: int) -> None:
+        self.by_dhash[_signed(dhash)] = f.__name__
+
+    def dhashes(self) -> Iterator[tuple[int, str]]:
+        """Yield ``(dhash, file name)``: plain ints in buckets, no File is loaded."""
+        for key, name in self.by_dhash.items():
+            yield _unsigned(key), name
+
+    def name_for_sha256(self, sha256: str) -> str | None:
+        return self.by_sha256.get(sha256)
+
+    def get(self, name: str) -> Any:
+        try:
+            return self.data.get(int(name))
+        except (TypeError, ValueError):
+            return None
+
+    def __getitem__(self, name: str) -> Any:
+        f = self.get(name)
+        if f is None:
+            raise KeyError(name)
+        return f
+
+    def __len__(self) -> int:
+        return self._count()
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter(self.data.values())
+
+    def first(self) -> Any:
+        return self.data[self.data.minKey()] if len(self) else None
