@@ -43,7 +43,7 @@ def compute_fixity(path: str | Path, copy_to: str | Path | None = None) -> Fixit
     errors: list[BaseException] = []
     reader = threading.Thread(target=_read_ahead, args=(Path(path), chunks, errors), daemon=True)
     reader.start()
-    out = open(copy_to, "wb") if copy_to is not None else None  # noqa: SIM115
+    out = open(copy_to, "wb") if copy_to is not None else None
     try:
         while (chunk := chunks.get()) is not _DONE:
             sha256.update(chunk)

@@ -47,8 +47,12 @@ class Identification:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "puid": self.puid, "name": self.name, "version": self.version,
-            "mimetype": self.mimetype, "kind": self.kind, "tool": self.tool,
+            "puid": self.puid,
+            "name": self.name,
+            "version": self.version,
+            "mimetype": self.mimetype,
+            "kind": self.kind,
+            "tool": self.tool,
             "signature_version": self.signature_version,
             "other_matches": list(self.other_matches),
         }
@@ -67,9 +71,11 @@ class Identifier:
         self.tool = f"fido {fido.__version__}"
         self.signature_version = f"PRONOM v{versions.pronom_version}"
         self._matches: list[tuple[Any, str]] = []
-        self._fido = Fido(quiet=True, handle_matches=self._collect,
-                          format_files=[versions.pronom_signature,
-                                        versions.fido_extension_signature])
+        self._fido = Fido(
+            quiet=True,
+            handle_matches=self._collect,
+            format_files=[versions.pronom_signature, versions.fido_extension_signature],
+        )
 
     def _collect(self, fullname: str, matches: list, delta_t: float, matchtype: str) -> None:
         self._matches = [(fmt, matchtype) for fmt, _sig in matches]
@@ -89,21 +95,29 @@ class Identifier:
                 "not a recognised format: no PRONOM signature matches its content "
                 f"(we take {', '.join(sorted({m.split('/')[1] for m in ACCEPTED}))})"
             )
-        formats = [(_text(f, "puid"), _text(f, "name"), _text(f, "version"), _text(f, "mime"))
-                   for f, _ in self._matches]
+        formats = [
+            (_text(f, "puid"), _text(f, "name"), _text(f, "version"), _text(f, "mime"))
+            for f, _ in self._matches
+        ]
         accepted = [f for f in formats if f[3] in ACCEPTED]
         if not accepted:
             puid, name, _, _ = formats[0]
             raise FormatError(f"{name} ({puid}) is not a format we keep as a master")
         puid, name, version, mime = accepted[0]
         if exiftool_mime and SAME_MIME.get(exiftool_mime, exiftool_mime) != SAME_MIME.get(
-                mime, mime):
+            mime, mime
+        ):
             raise FormatError(
                 f"identification disagrees: fido says {name} ({mime}), exiftool says "
                 f"{exiftool_mime}; the file may be damaged or mislabelled"
             )
         return Identification(
-            puid=puid, name=name, version=version, mimetype=mime, kind=ACCEPTED[mime],
-            tool=self.tool, signature_version=self.signature_version,
+            puid=puid,
+            name=name,
+            version=version,
+            mimetype=mime,
+            kind=ACCEPTED[mime],
+            tool=self.tool,
+            signature_version=self.signature_version,
             other_matches=tuple(f[0] for f in formats if f[0] != puid),
         )

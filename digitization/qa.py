@@ -130,7 +130,9 @@ class Thresholds:
                 if not isinstance(value, bool):
                     problems.append(f"{f.name} must be true or false, got {value!r}")
                 continue
-            if isinstance(value, bool) or not isinstance(value, (int, float) if kind is float else int):
+            if isinstance(value, bool) or not isinstance(
+                value, (int, float) if kind is float else int
+            ):
                 what = "a number" if kind is float else "a whole number"
                 problems.append(f"{f.name} must be {what}, got {value!r}")
                 continue
@@ -276,8 +278,10 @@ def check_image(path: Path, techmd: Mapping[str, Any], thresholds: Thresholds) -
         except Image.UnidentifiedImageError:
             decode_error = "not an image file that can be read (unknown or damaged format)"
         except Exception as exc:  # Pillow's decoders raise many types for damaged data
-            decode_error = f"the file is damaged or incomplete: {exc}" if str(exc) else (
-                f"the file is damaged or incomplete ({type(exc).__name__})"
+            decode_error = (
+                f"the file is damaged or incomplete: {exc}"
+                if str(exc)
+                else (f"the file is damaged or incomplete ({type(exc).__name__})")
             )
 
     checks = [
@@ -447,16 +451,18 @@ def _check_dimensions(
     return Check("dimensions", False, [w, h], need, f"{wanted}, {w} × {h} px found")
 
 
-def _check_bit_depth(
-    techmd: Mapping[str, Any], facts: _PillowFacts | None, t: Thresholds
-) -> Check:
+def _check_bit_depth(techmd: Mapping[str, Any], facts: _PillowFacts | None, t: Thresholds) -> Check:
     bits = _smallest_int(techmd.get("bits_per_sample"))
     if bits is None and facts is not None:
         bits = facts.bits
     need = t.min_bit_depth
     if bits is None:
         return Check(
-            "bit_depth", False, None, need, f"bit depth not recorded; {need} bits per channel needed"
+            "bit_depth",
+            False,
+            None,
+            need,
+            f"bit depth not recorded; {need} bits per channel needed",
         )
     if bits >= need:
         return Check("bit_depth", True, bits, need, f"{bits} bits per channel ({need} needed)")
@@ -644,8 +650,10 @@ def _check_blur(grey: Image.Image, t: Thresholds) -> Check:
 
 def _dhash(grey: Image.Image) -> int:
     """Return the 64-bit difference hash: 9 × 8 area averages, 1 where left > right."""
-    small = grey.resize((9, 8), Image.Resampling.BOX)
-    px = small.tobytes()
+    # Average in floating point: rounded to whole grey levels, neighbouring cells of a
+    # uniform text block or bare paper tie, and the slightest re-encoding breaks the tie.
+    small = grey.convert("F").resize((9, 8), Image.Resampling.BOX)
+    px = small.getdata()
     bits = 0
     for row in range(8):
         for col in range(8):

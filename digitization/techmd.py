@@ -16,13 +16,42 @@ import exiftool
 
 #: Tags asked for; exiftool answers ``Group:Tag`` keys for whichever groups have them.
 TAGS: tuple[str, ...] = (
-    "FileType", "MIMEType", "ImageWidth#", "ImageHeight#", "BitsPerSample", "BitDepth",
-    "BitsPerComponent", "SamplesPerPixel#", "ColorComponents#", "XResolution#", "YResolution#",
-    "ResolutionUnit#", "PixelsPerUnitX#", "PixelsPerUnitY#", "PixelUnits#", "ProfileDescription",
-    "ColorSpace", "PhotometricInterpretation", "ColorType", "Compression", "Make", "Model",
-    "Software", "DateTimeOriginal", "CreateDate", "Orientation#", "Duration#", "SampleRate#",
-    "NumChannels#", "Channels#", "TotalSamples#", "Encoding", "AudioLayer", "MPEGAudioVersion",
-    "AudioBitrate", "ExifToolVersion",
+    "FileType",
+    "MIMEType",
+    "ImageWidth#",
+    "ImageHeight#",
+    "BitsPerSample",
+    "BitDepth",
+    "BitsPerComponent",
+    "SamplesPerPixel#",
+    "ColorComponents#",
+    "XResolution#",
+    "YResolution#",
+    "ResolutionUnit#",
+    "PixelsPerUnitX#",
+    "PixelsPerUnitY#",
+    "PixelUnits#",
+    "ProfileDescription",
+    "ColorSpace",
+    "PhotometricInterpretation",
+    "ColorType",
+    "Compression",
+    "Make",
+    "Model",
+    "Software",
+    "DateTimeOriginal",
+    "CreateDate",
+    "Orientation#",
+    "Duration#",
+    "SampleRate#",
+    "NumChannels#",
+    "Channels#",
+    "TotalSamples#",
+    "Encoding",
+    "AudioLayer",
+    "MPEGAudioVersion",
+    "AudioBitrate",
+    "ExifToolVersion",
 )
 INCH_PER_CM = 2.54
 INCH_PER_METRE = 39.3701
@@ -59,14 +88,17 @@ def _ppi(tags: Mapping[str, Any]) -> tuple[float | None, float | None]:
     if _first(tags, "PNG:PixelsPerUnitX") is not None:
         if _first(tags, "PNG:PixelUnits") != 1:  # 1 = metre; 0 = aspect ratio only
             return None, None
-        return (round(float(_first(tags, "PNG:PixelsPerUnitX")) / INCH_PER_METRE, 1),
-                round(float(_first(tags, "PNG:PixelsPerUnitY")) / INCH_PER_METRE, 1))
+        return (
+            round(float(_first(tags, "PNG:PixelsPerUnitX")) / INCH_PER_METRE, 1),
+            round(float(_first(tags, "PNG:PixelsPerUnitY")) / INCH_PER_METRE, 1),
+        )
     x, y = _first(tags, "XResolution"), _first(tags, "YResolution")
     if x is None:
         return None, None
     unit = _first(tags, "EXIF:ResolutionUnit", "JFIF:ResolutionUnit", "ResolutionUnit")
-    jfif = any(k.startswith("JFIF:") for k in tags) and not any(k.startswith("EXIF:XRes")
-                                                                for k in tags)
+    jfif = any(k.startswith("JFIF:") for k in tags) and not any(
+        k.startswith("EXIF:XRes") for k in tags
+    )
     if jfif:
         factor = {1: 1.0, 2: INCH_PER_CM}.get(unit)  # JFIF: 0 = no unit
     else:
@@ -90,32 +122,36 @@ def normalize(tags: Mapping[str, Any]) -> dict[str, Any]:
         total = _first(tags, "FLAC:TotalSamples")
         if total and sample_rate:
             duration = float(total) / sample_rate  # exact for FLAC
-        md.update({
-            "duration": round(float(duration), 3) if duration is not None else None,
-            "sample_rate": sample_rate,
-            "channels": _int(_first(tags, "NumChannels", "Channels")),
-            "bits_per_sample": _int(_first(tags, "BitsPerSample")),
-            "codec": _first(tags, "Encoding", "AudioLayer") or md["file_type"],
-        })
+        md.update(
+            {
+                "duration": round(float(duration), 3) if duration is not None else None,
+                "sample_rate": sample_rate,
+                "channels": _int(_first(tags, "NumChannels", "Channels")),
+                "bits_per_sample": _int(_first(tags, "BitsPerSample")),
+                "codec": _first(tags, "Encoding", "AudioLayer") or md["file_type"],
+            }
+        )
         return md
     ppi_x, ppi_y = _ppi(tags)
-    md.update({
-        "width": _int(_first(tags, "ImageWidth")),
-        "height": _int(_first(tags, "ImageHeight")),
-        "bits_per_sample": _int(_first(tags, "BitsPerSample", "BitDepth", "BitsPerComponent")),
-        "samples_per_pixel": _int(_first(tags, "SamplesPerPixel", "ColorComponents")),
-        "colour_space": _first(tags, "PhotometricInterpretation", "ColorType", "ColorSpace")
-        or {1: "Grayscale", 3: "RGB", 4: "CMYK"}.get(_int(_first(tags, "ColorComponents"))),
-        "icc_profile": _first(tags, "ICC_Profile:ProfileDescription"),
-        "ppi_x": ppi_x,
-        "ppi_y": ppi_y,
-        "compression": _first(tags, "Compression"),
-        "make": _first(tags, "Make"),
-        "model": _first(tags, "Model"),
-        "software": _first(tags, "Software"),
-        "capture_date": _first(tags, "DateTimeOriginal", "CreateDate"),
-        "orientation": _int(_first(tags, "Orientation")),
-    })
+    md.update(
+        {
+            "width": _int(_first(tags, "ImageWidth")),
+            "height": _int(_first(tags, "ImageHeight")),
+            "bits_per_sample": _int(_first(tags, "BitsPerSample", "BitDepth", "BitsPerComponent")),
+            "samples_per_pixel": _int(_first(tags, "SamplesPerPixel", "ColorComponents")),
+            "colour_space": _first(tags, "PhotometricInterpretation", "ColorType", "ColorSpace")
+            or {1: "Grayscale", 3: "RGB", 4: "CMYK"}.get(_int(_first(tags, "ColorComponents"))),
+            "icc_profile": _first(tags, "ICC_Profile:ProfileDescription"),
+            "ppi_x": ppi_x,
+            "ppi_y": ppi_y,
+            "compression": _first(tags, "Compression"),
+            "make": _first(tags, "Make"),
+            "model": _first(tags, "Model"),
+            "software": _first(tags, "Software"),
+            "capture_date": _first(tags, "DateTimeOriginal", "CreateDate"),
+            "orientation": _int(_first(tags, "Orientation")),
+        }
+    )
     return {k: (str(v) if isinstance(v, bytes) else v) for k, v in md.items()}
 
 

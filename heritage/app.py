@@ -13,6 +13,7 @@ from heritage import evolve
 from heritage.resources.root import APP_ROOT
 from heritage.security import SecurityPolicy, csrf_applies
 from heritage.settings import parse_settings, session_secret
+from heritage.tweens import UPLOAD_PATH_SUFFIXES
 
 
 def root_factory(request: Any) -> Any:
@@ -37,10 +38,18 @@ def _apply_public_url(event: NewRequest) -> None:
     env["SCRIPT_NAME"] = parts.path.rstrip("/")
 
 
+def retry_attempts(request: Any) -> int | None:
+    """No retries for uploads: they stage files outside the database (STYLE.md)."""
+    if request.method == "POST" and request.path.endswith(UPLOAD_PATH_SUFFIXES):
+        return 1
+    return None
+
+
 def includeme(config: Configurator) -> None:
     hs = parse_settings(config.registry.settings)
     config.registry.heritage = hs
     config.set_root_factory(root_factory)
+    config.registry.settings["retry.activate_hook"] = retry_attempts
     config.set_security_policy(SecurityPolicy())
     config.set_session_factory(
         SignedCookieSessionFactory(

@@ -13,8 +13,13 @@ def includeme(config: Configurator) -> None:
     config.add_route("login", "/staff/login")
     config.add_route("logout", "/staff/logout")
     config.add_route("dashboard", "/staff/")
+    config.add_route("staff_item", "/staff/items/{item_id}", traverse="/items/{item_id}")
+    config.add_route(
+        "staff_item_upload", "/staff/items/{item_id}/upload", traverse="/items/{item_id}"
+    )
     config.add_route("api_items", "/api/items")
     config.add_route("api_item", "/api/items/{item_id}", traverse="/items/{item_id}")
+    config.add_route("api_item_files", "/api/items/{item_id}/files", traverse="/items/{item_id}")
     config.add_route("api_institutions", "/api/institutions")
     config.add_route(
         "api_institution", "/api/institutions/{inst_id}", traverse="/institutions/{inst_id}"

@@ -76,6 +76,10 @@ TABLE: tuple[Setting, ...] = (
     Setting("page_size", int, 20, "items per page in lists and the JSON API"),
     Setting("zeo_storage", str, "", "file:// URI of the FileStorage that `heritage zeo` serves"),
     Setting("zeo_address", str, "", "unix socket path that `heritage zeo` listens on"),
+    Setting("derivatives_dir", str, "", "tile pyramids and caches; empty: var_dir/derivatives"),
+    Setting("staging_dir", str, "", "uploads and ingest copies; empty: var_dir/staging"),
+    Setting("worker_processes", int, 2, "processes a worker builds derivatives with"),
+    Setting("worker_in_process", asbool, False, "`heritage serve` runs one worker itself"),
     Setting("sample_data", asbool, False, "load the sample consortium into an empty database"),
 )
 BY_NAME = {s.name: s for s in TABLE}
@@ -110,6 +114,11 @@ def parse_settings(settings: Mapping[str, Any]) -> HeritageSettings:
         except (TypeError, ValueError) as exc:
             raise SettingsError(f"bad value for {key}: {exc}") from None
     return HeritageSettings(values)
+
+
+def staging_dir(hs: HeritageSettings) -> Path:
+    """Return the staging folder: beside the blobs, so blobs take files over by renaming."""
+    return Path(hs.staging_dir or Path(hs.var_dir) / "staging")
 
 
 def session_secret(hs: HeritageSettings) -> str:

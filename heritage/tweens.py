@@ -8,7 +8,7 @@ from typing import Any
 from pyramid.httpexceptions import HTTPRequestEntityTooLarge
 
 #: Routes that take large bodies (uploads); they stream to disk under their own limit.
-UPLOAD_PATH_SUFFIXES = ("/files",)
+UPLOAD_PATH_SUFFIXES = ("/files", "/upload")
 
 
 def body_limit_tween_factory(handler: Callable, registry: Any) -> Callable:

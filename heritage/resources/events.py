@@ -17,11 +17,24 @@ from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 
 #: https://id.loc.gov/vocabulary/preservation/eventType — the types we record so far.
-EVENT_TYPES = frozenset({
-    "capture", "ingestion", "message digest calculation", "fixity check",
-    "format identification", "metadata extraction", "validation", "creation", "migration",
-    "accession", "dissemination", "deaccession", "metadata modification", "rejection",
-})
+EVENT_TYPES = frozenset(
+    {
+        "capture",
+        "ingestion",
+        "message digest calculation",
+        "fixity check",
+        "format identification",
+        "metadata extraction",
+        "validation",
+        "creation",
+        "migration",
+        "accession",
+        "dissemination",
+        "deaccession",
+        "metadata modification",
+        "rejection",
+    }
+)
 
 
 class EventLog(Persistent):
@@ -32,9 +45,17 @@ class EventLog(Persistent):
         self.data = OOBTree()
         self._count = Length()
 
-    def record(self, event_type: str, *, outcome: str = "success", detail: str = "",
-               agents: Iterable[dict[str, str]] = (), objects: Iterable[str] = (),
-               note: str = "", when: datetime | None = None) -> dict[str, Any]:
+    def record(
+        self,
+        event_type: str,
+        *,
+        outcome: str = "success",
+        detail: str = "",
+        agents: Iterable[dict[str, str]] = (),
+        objects: Iterable[str] = (),
+        note: str = "",
+        when: datetime | None = None,
+    ) -> dict[str, Any]:
         """Append an event and return it."""
         if event_type not in EVENT_TYPES:
             raise ValueError(f"unknown PREMIS event type {event_type!r}")

@@ -16,6 +16,7 @@ from digitization.fixity import compute_fixity
 class File(Persistent):
     __name__: str | None = None
     __parent__: Any = None
+    derivatives: dict | None = None  # the pyramid built from it (see digitization.derivatives)
 
     def __init__(self, filename: str, *, mimetype: str | None = None) -> None:
         self.filename = filename

@@ -7,11 +7,12 @@ Every subcommand takes ``-c/--config INI`` (default ``development.ini``). Exit c
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
 import secrets
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -173,6 +174,29 @@ def cmd_zeo(env: Env, args: argparse.Namespace) -> int:
             stop_zeo(proc)
 
 
+def cmd_ingest(env: Env, args: argparse.Namespace) -> int:
+    from heritage.scripts.ingest import main_ingest
+
+    return main_ingest(env, args)
+
+
+def cmd_worker(env: Env, args: argparse.Namespace) -> int:
+    from heritage.worker import run_worker
+
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
+    processes = env.hs.worker_processes if args.processes is None else args.processes
+    with zeo_running(env.hs, env.uri):
+        db = open_db(env.uri)
+        try:
+            ran = run_worker(db, env.hs, processes=processes, once=args.once)
+        except KeyboardInterrupt:
+            ran = 0
+        finally:
+            db.close()
+    print(f"ran {ran} job(s)", file=sys.stderr)
+    return 0
+
+
 def _exit_on_sigterm(signum: int, frame: Any) -> None:
     raise SystemExit(0)
 
@@ -193,12 +217,41 @@ def cmd_serve(env: Env, args: argparse.Namespace) -> int:
         if env.hs.sample_data:
             env.run_in_db(lambda root, tm: load_demo(root, tm, env.hs, if_empty=True))
         app = get_app(env.config, "main")
-        print(f"Borneo Heritage on http://{host}:{port}/", file=sys.stderr)
-        try:
-            waitress.serve(app, listen=f"{host}:{port}", **server)
-        except KeyboardInterrupt:
-            pass
+        with _worker_thread(env):
+            print(f"Borneo Heritage on http://{host}:{port}/", file=sys.stderr)
+            try:
+                waitress.serve(app, listen=f"{host}:{port}", **server)
+            except KeyboardInterrupt:
+                pass
     return 0
+
+
+@contextlib.contextmanager
+def _worker_thread(env: Env) -> Iterator[None]:
+    """Run one worker beside the web server when the ini asks for it (``make run`` does)."""
+    if not env.hs.worker_in_process:
+        yield
+        return
+    import threading
+
+    from heritage.worker import run_worker
+
+    db = open_db(env.uri)
+    stop = threading.Event()
+    thread = threading.Thread(
+        target=run_worker,
+        args=(db, env.hs),
+        name="heritage-worker",
+        kwargs={"processes": env.hs.worker_processes, "stop": stop},
+        daemon=True,
+    )
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+        db.close()
 
 
 # -- parser ------------------------------------------------------------------------------------
@@ -238,6 +291,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="record pending steps as done without running them",
     )
     p.set_defaults(func=cmd_evolve)
+
+    p = sub.add_parser("ingest", parents=[common], help="ingest a batch of masters into an item")
+    p.add_argument("item_id")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files or folders of masters")
+    p.add_argument("--dry-run", action="store_true", help="check the files, store nothing")
+    p.add_argument("--user", help="who is ingesting, for the event log (default: you)")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("worker", parents=[common], help="run background jobs (derivatives)")
+    p.add_argument("--once", action="store_true", help="stop when the queue is empty")
+    p.add_argument("--processes", type=int, help="processes to build with (default: ini)")
+    p.set_defaults(func=cmd_worker)
 
     user = sub.add_parser("user", help="manage users").add_subparsers(
         dest="user_command", required=True, metavar="ACTION"

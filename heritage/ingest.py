@@ -1,0 +1,133 @@
+"""Storing examined files in an item: one transaction per file, with its events and jobs.
+
+The examination (``digitization.ingest``) happens outside any transaction; only the
+storing is transactional, so a file is either fully stored — blob, metadata, QA, events and
+its derivative job together — or not at all, and a re-run skips what is already there.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from digitization.ingest import Examined
+from digitization.qa import Thresholds, check_duplicate
+from heritage.resources.files import File
+from heritage.resources.item import Item
+
+#: Agent of this application, for PREMIS.
+APP_AGENT = {"type": "software", "name": "Borneo Heritage 0.1"}
+
+
+def thresholds_for(item: Item) -> Thresholds:
+    """Return the QA thresholds of the item's collection (its own, or the defaults)."""
+    overrides = getattr(item.collection, "qa", None) or {}
+    return Thresholds.from_mapping({**Thresholds().to_mapping(), **dict(overrides)})
+
+
+def known_checker(item: Item) -> Callable[[Any], str]:
+    """Return a ``known(fixity)`` that names the stored file with the same checksum."""
+
+    def known(fixity: Any) -> str:
+        name = item.files.name_for_sha256(fixity.sha256)
+        return f"already stored as file {name}" if name else ""
+
+    return known
+
+
+def store_examined(
+    item: Item,
+    examined: Examined,
+    *,
+    user: str,
+    software: Iterable[dict[str, str]],
+    enqueue: Callable[..., Any],
+) -> File:
+    """Add an examined, accepted file to ``item`` with its QA and events; queue derivatives.
+
+    Runs inside the caller's transaction. The duplicate check reads the item's hash
+    indexes, never its other files.
+    """
+    thresholds = thresholds_for(item)
+    same = item.files.name_for_sha256(examined.fixity.sha256)
+    qa = examined.qa
+    checks = list(qa.checks) if qa is not None else []
+    if qa is not None:
+        checks.append(
+            check_duplicate(
+                examined.fixity.sha256,
+                qa.dhash,
+                same_sha=same,
+                near=item.files.dhashes(),
+                thresholds=thresholds,
+            )
+        )
+    f = File.from_staged(
+        examined.staged,
+        examined.filename,
+        jar=item._p_jar,
+        mimetype=examined.identification.mimetype,
+    )
+    item.files.append(f)
+    if qa is not None and qa.dhash is not None:
+        item.files.remember_dhash(f, qa.dhash)
+    f.format.update(examined.identification.to_json())
+    f.techmd.update(examined.techmd)
+    f.qa.update(
+        {
+            "passed": all(c.passed for c in checks),
+            "checks": [c.to_json() for c in checks],
+            "thresholds": thresholds.to_mapping(),
+        }
+    )
+    item.touch()
+    _record_events(item, f, examined, checks, user=user, software=list(software))
+    if f.is_image:
+        enqueue("derivatives", item_id=item.item_id, file=f.__name__)
+    return f
+
+
+def _record_events(
+    item: Item,
+    f: File,
+    examined: Examined,
+    checks: list,
+    *,
+    user: str,
+    software: list[dict[str, str]],
+) -> None:
+    person = {"type": "person", "name": user}
+    obj = (f"{item.item_id}/{f.__name__}",)
+    exiftool, fido, pillow = software[0], software[1], software[2]
+    events = item.events
+    events.record(
+        "ingestion",
+        agents=[person, APP_AGENT],
+        objects=obj,
+        detail=f"{examined.filename} ({f.size} bytes) stored as file {f.__name__}",
+    )
+    events.record(
+        "message digest calculation",
+        agents=[APP_AGENT],
+        objects=obj,
+        detail=f"sha256 {f.sha256}; md5 {f.md5}",
+    )
+    ident = examined.identification
+    events.record(
+        "format identification",
+        agents=[fido],
+        objects=obj,
+        detail=f"{ident.name} {ident.version} ({ident.puid}); {ident.signature_version}",
+    )
+    events.record(
+        "metadata extraction", agents=[exiftool], objects=obj, detail="technical metadata extracted"
+    )
+    if checks:
+        failed = [c for c in checks if not c.passed]
+        events.record(
+            "validation",
+            agents=[pillow, APP_AGENT],
+            objects=obj,
+            outcome="failure" if failed else "success",
+            detail="; ".join(c.message for c in failed) or "all image QA checks passed",
+        )

@@ -1,0 +1,122 @@
+"""``heritage worker``: takes jobs from the queue and runs them, on every core.
+
+Jobs are claimed in one short transaction, run outside any transaction (a pyramid of a big
+page takes a second or more), and finished in another. Derivatives are built in a process
+pool, so a batch of pages uses both cores (a page's resize is CPU-bound and holds the GIL).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from collections.abc import Callable
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+from digitization.derivatives import DerivativeError, build_pyramid
+from heritage.db import connection
+from heritage.resources.root import APP_ROOT
+from heritage.settings import HeritageSettings
+
+log = logging.getLogger(__name__)
+
+
+class _Inline(Executor):
+    """Run jobs in this thread (``processes = 0``): for tests and the smallest installs."""
+
+    def submit(self, fn: Callable, /, *args: Any, **kwargs: Any) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:
+            future.set_exception(exc)
+        return future
+
+
+def image_dir(hs: HeritageSettings, image_id: str) -> Path:
+    """Return the folder of an image's derivatives: laid out as its IIIF URL path."""
+    return Path(hs.derivatives_dir or Path(hs.var_dir) / "derivatives") / "iiif" / "3" / image_id
+
+
+def _prepare(root: Any, job: Any, hs: HeritageSettings) -> tuple[Callable, tuple, dict] | None:
+    """Return what to run for ``job`` (a picklable call), or None if nothing is left to do."""
+    if job.kind == "derivatives":
+        item = root.items.get(job.params["item_id"])
+        f = item.files.get(job.params["file"]) if item is not None else None
+        if f is None:
+            return None  # the item or file went away (deaccession): nothing to build
+        master = f.blob.committed()
+        out = image_dir(hs, item.image_id(f))
+        return build_pyramid, (Path(master), out), {"max_pixels": hs.max_image_pixels}
+    raise ValueError(f"unknown job kind {job.kind!r}")
+
+
+def _record(root: Any, job: Any, result: Any) -> None:
+    if job.kind == "derivatives" and result is not None:
+        item = root.items.get(job.params["item_id"])
+        f = item.files.get(job.params["file"]) if item is not None else None
+        if f is not None:
+            f.derivatives = result.to_json()
+
+
+def run_worker(
+    db: Any,
+    hs: HeritageSettings,
+    *,
+    processes: int = 2,
+    once: bool = False,
+    poll: float = 1.0,
+    stop: threading.Event | None = None,
+) -> int:
+    """Process jobs until ``stop`` is set (or, with ``once``, until the queue is empty).
+
+    Return the number of jobs run.
+    """
+    stop = stop or threading.Event()
+    name = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+    executor: Executor = (
+        ProcessPoolExecutor(processes, mp_context=get_context("spawn"))
+        if processes > 0
+        else _Inline()
+    )
+    ran = 0
+    with executor, connection(db) as (conn, tm):
+        while not stop.is_set():
+            claimed = []
+            for attempt in tm.attempts():
+                with attempt:
+                    claimed = [
+                        (job, job.__name__)
+                        for job in conn.root()[APP_ROOT].jobs.claim(name, max(processes, 1))
+                    ]
+                    calls = [_prepare(conn.root()[APP_ROOT], job, hs) for job, _ in claimed]
+            if not claimed:
+                if once:
+                    break
+                stop.wait(poll)
+                continue
+            futures = [
+                executor.submit(call[0], *call[1], **call[2]) if call else None for call in calls
+            ]
+            outcomes = []
+            for future in futures:
+                try:
+                    outcomes.append((future.result() if future else None, ""))
+                except (DerivativeError, OSError, ValueError) as exc:
+                    outcomes.append((None, str(exc)))
+            for attempt in tm.attempts():
+                with attempt:
+                    root = conn.root()[APP_ROOT]
+                    for (_, key), (result, error) in zip(claimed, outcomes, strict=True):
+                        job = root.jobs.data[key]
+                        root.jobs.finish(job, error)
+                        if not error:
+                            _record(root, job, result)
+                        else:
+                            log.warning("job %s (%s) failed: %s", key, job.kind, error)
+            ran += len(claimed)
+    return ran
