@@ -635,7 +635,10 @@ def load_sample_data(
             viewing_direction=spec.get("viewing_direction", "left-to-right"),
         )
         collections[spec["collection"]].add_item(item)  # final state first: counts stay right
-        n_files += len(_add_files(item, spec["pages"], staging_dir))
+        added = _add_files(item, spec["pages"], staging_dir)
+        for f in added:  # tiles come from the worker, as for ingested files
+            root.jobs.add("derivatives", item_id=item.item_id, file=f.__name__)
+        n_files += len(added)
     log(f"Sample data: {len(ITEMS)} items with {n_files} synthetic images")
 
     username, password = SAMPLE_ADMIN

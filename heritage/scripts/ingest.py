@@ -86,7 +86,7 @@ def _ingest(
                 total_bytes += examined.fixity.size
             if outcome == "rejected":
                 progress.console.print(
-                    f"{path}: {examined.rejection}", markup=False, highlight=False, style=None
+                    f"{path}: {examined.rejection}", markup=False, highlight=False, soft_wrap=True
                 )
             elapsed = max(time.monotonic() - started, 1e-6)
             progress.update(
