@@ -44,7 +44,6 @@ import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
@@ -152,8 +151,8 @@ class Pyramid:
             )
         except (AttributeError, KeyError, TypeError) as exc:
             raise ValueError(f"not a pyramid description: {exc!r}") from exc
-        if not pyramid.scale_factors:
-            raise ValueError("not a pyramid description: no scale factors")
+        if not pyramid.scale_factors or min(pyramid.width, pyramid.height, pyramid.tile_size) < 1:
+            raise ValueError(f"not a pyramid description: {d!r}")
         return pyramid
 
 
@@ -283,7 +282,9 @@ def _load(master: Path, max_pixels: int) -> Image.Image:
     except Image.DecompressionBombError as exc:
         raise DerivativeError(f"{master.name}: refused by Pillow's pixel limit: {exc}") from exc
     except UnidentifiedImageError as exc:
-        raise DerivativeError(f"{master.name}: not an image format Pillow can read") from exc
+        raise DerivativeError(
+            f"{master.name}: cannot identify the image (unknown format, or damaged)"
+        ) from exc
     except ImageCms.PyCMSError as exc:
         raise DerivativeError(f"{master.name}: cannot convert its colours: {exc}") from exc
     except (OSError, SyntaxError, ValueError, EOFError, struct.error, MemoryError) as exc:
@@ -334,7 +335,7 @@ def _deep_grey(im: Image.Image) -> Image.Image:
     elif 0 <= lo and hi <= 65535:
         scale, offset = 1 / 256, 0.0  # 16-bit data: keep the high byte, as for I;16
     else:
-        scale = 255 / (hi - lo)
+        scale = 255 / (hi - lo) if hi > lo else 0.0
         offset = -lo * scale
     return im.point(lambda v: v * scale + offset).convert("L")
 
@@ -367,8 +368,8 @@ def _icc_to_srgb(im: Image.Image, icc: bytes | None, space: str) -> Image.Image 
         return None
 
 
-@lru_cache(maxsize=1)
 def _srgb() -> ImageCms.ImageCmsProfile:
+    # One per call (microseconds): Little CMS profile handles are not shared between threads.
     return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB"))
 
 

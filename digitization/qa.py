@@ -15,10 +15,9 @@ Speed: a page is decoded once, in full (the only way to catch a truncated file);
 checks then run on a copy about 1000 px on its long side, made with ``reduce()`` (or JPEG
 ``draft()``, which decodes a JPEG at 1/2, 1/4 or 1/8 size while still reading every byte).
 
-References: FADGI *Technical Guidelines for Digitizing Cultural Heritage Materials* (2023),
-https://www.digitizationguidelines.gov/guidelines/digitize-technical.html ; Metamorfoze
-*Preservation Imaging Guidelines* 1.0, https://www.metamorfoze.nl/english/digitization ;
-dHash: N. Krawetz, "Kind of like that",
+References: FADGI, *Technical Guidelines for Digitizing Cultural Heritage Materials*,
+https://www.digitizationguidelines.gov/guidelines/digitize-technical.html ; Metamorfoze,
+*Preservation Imaging Guidelines*; dHash: N. Krawetz, "Kind of Like That" (2013),
 https://www.hackerfactor.com/blog/index.php?/archives/529-Kind-of-Like-That.html
 """
 
@@ -77,39 +76,50 @@ class QAError(ValueError):
 class Thresholds:
     """Pass marks for the checks; the defaults suit manuscripts and rare books.
 
-    The capture settings follow FADGI (3 stars and up: 300 ppi, 8 bits per channel, an
-    embedded ICC profile) and Metamorfoze (300 ppi at 1:1 for text; the "light" level for
-    most manuscripts). ``min_width``/``min_height`` compare with the image as stored (width
-    with width), not with its long and short sides.
+    The capture settings follow FADGI for manuscripts and rare books at 3 stars (300 ppi at
+    original size, 8 bits per channel, an embedded colour profile; 4 stars asks 400 ppi) and
+    Metamorfoze (300 ppi for text originals): raise ``min_ppi`` for small scripts and fine
+    detail. ``min_width``/``min_height`` compare with the image as stored (width with width),
+    not with its long and short sides. A recorded resolution is rounded to a whole ppi first:
+    300 ppi stored as 118.11 px/cm reads back as 299.9994.
 
     ``blank_stddev`` and ``blur_variance`` apply to a greyscale copy scaled to
-    :data:`MEASURE_SIDE` px on its long side (never enlarged). They were calibrated with
-    generated 1200 × 1600 and 3000 × 4000 pages (``tests/unit/digitization/test_qa.py`` and
-    :mod:`digitization.samples`), saved as TIFF and JPEG q 90 and q 70:
+    :data:`MEASURE_SIDE` px on its long side (never enlarged): the standard deviation of its
+    grey levels, and the variance of its response to the Laplacian kernel
+    ``[0 1 0; 1 -4 1; 0 1 0]`` (offset 128, the 1-px border left out). Calibrated with
+    generated 1200 × 1600 and 3000 × 4000 pages, each saved as TIFF, JPEG q 90 and q 70:
 
-    ================================================  ================  ===============
-    page                                              grey std dev      Laplacian var.
-    ================================================  ================  ===============
-    blank: paper colour + faint grain                 0.5 - 1.3         2 - 12
-    blank: aged paper, mottling, stains, vignette     2.5 - 8.2         0.6 - 2.9
-    text page, sparse (4 short lines)                 12 - 16           58 - 73
-    text page, synthetic strokes / sample pages       18 - 43           98 - 405
-    the same text pages, Gaussian blur radius 4 - 6   -                 1.1 - 9.1
-    ================================================  ================  ===============
+    ===================================================  ===============  ================
+    page                                                 grey std dev     Laplacian var.
+    ===================================================  ===============  ================
+    blank: paper colour + faint grain                    0.5 – 1.1        2.7 – 18
+    blank: paper colour + coarse grain                   1.5 – 3.4        44 – 195
+    blank: aged paper (mottling, stains, vignette)       7.2 – 10.7       34 – 153
+    sparse text (4 lines of 3 words)                     10.6 – 11.4      124 – 150
+    :mod:`digitization.samples` pages (Latin, Jawi)      23.0 – 25.0      949 – 1 593
+    dense text (Pillow's font on plain paper)            44.9 – 48.8      2 359 – 2 714
+    the text pages above, Gaussian blur radius 4 – 6     4.7 – 20.2       0.4 – 4.1
+    ===================================================  ===============  ================
 
-    Radius in the last row is at the measurement scale (about 1000 px on the long side; a
-    radius of 5 there blurs away strokes thinner than about 1/100 of the page). Hence
-    ``blank_stddev = 10`` (above the worst blank aged paper, below a sparse text page) and
-    ``blur_variance = 25`` (about 3× the sharpest blurred page, below half the sparsest sharp
-    page). A blank page also counts as blurred: there is nothing in focus on it, and both
-    checks fail.
+    The blur radius is at the measurement scale (radius 5 there is 20 px on a 4000-px page).
+    Hence ``blur_variance = 30``: 7× the sharpest blurred page, a quarter of the sparsest
+    sharp one. Grain, JPEG noise and the scanner's own noise all count as detail, which is
+    why it is measured after shrinking (that averages noise away) and why it catches pages
+    that are badly out of focus rather than slightly soft: softness in a 600-ppi master
+    vanishes at 1000 px. Blank paper has no detail either, so a blank page usually fails
+    "blur" as well as "blank"; both are reported.
 
-    The blur check finds pages that are badly out of focus, as seen at about 1000 px. Slight
-    softness in a 600-ppi master disappears at that scale; measuring it would need a
-    full-resolution crop and a threshold that depends on the resolution and the script.
+    ``blank_stddev = 5``: above plain blank paper (≤ 3.4), below every page with text, sharp
+    or blurred, except a blurred page with a few short lines (4.7 – 5.7). A blank page of
+    strongly shaded or stained paper (7 – 11) is *not* caught: the tone spread of the paper
+    itself is as large as that of a page with a few lines of text. Neither is a page captured
+    with a dark background around it: crop before ingest.
 
-    ``duplicate_distance = 4`` of 64 bits: the same page re-saved as JPEG q 70 or shifted
-    by 1 px differs by 0 - 2 bits; different generated pages by 14 or more.
+    ``duplicate_distance = 4`` of 64 bits: the same page re-saved as JPEG q 70 or shifted by
+    1 px differs by 0 – 2 bits, different pages by 9 or more (pages of one generated layout)
+    and 16 or more (:mod:`digitization.samples` pages). Blank pages and pages that are mostly
+    bare, even paper have no stable dHash (7 – 26 bits between copies of the same page): there
+    only the sha256 finds copies.
     """
 
     min_ppi: float = 300
@@ -276,13 +286,12 @@ def check_image(path: Path, techmd: Mapping[str, Any], thresholds: Thresholds) -
         except (FileNotFoundError, PermissionError, IsADirectoryError, MemoryError):
             raise
         except Image.UnidentifiedImageError:
-            decode_error = "not an image file that can be read (unknown or damaged format)"
-        except Exception as exc:  # Pillow's decoders raise many types for damaged data
             decode_error = (
-                f"the file is damaged or incomplete: {exc}"
-                if str(exc)
-                else (f"the file is damaged or incomplete ({type(exc).__name__})")
+                "the file cannot be opened as an image: it is damaged, incomplete "
+                "or not in an image format that can be read"
             )
+        except Exception as exc:  # Pillow's decoders raise many types for damaged data
+            decode_error = f"the file is damaged or incomplete ({str(exc) or type(exc).__name__})"
 
     checks = [
         _check_ppi(techmd, facts, thresholds),
@@ -577,6 +586,7 @@ def _measurement_copy(im: Image.Image) -> Image.Image:
     Pillow has to shrink), then LANCZOS for the rest (less than 2×) when the size is not a
     multiple of the target. No aliasing, which would add false detail to the blur measure.
     """
+    original = im
     sixteen = im.mode.startswith("I;16")
     if im.mode in ("1", "P", "PA"):  # reduce() cannot average bits or palette indexes
         alpha = im.mode == "PA" or "transparency" in im.info
@@ -590,7 +600,9 @@ def _measurement_copy(im: Image.Image) -> Image.Image:
     grey = _to_grey(im, sixteen=sixteen)
     if grey.size != target:
         grey = grey.resize(target, Image.Resampling.LANCZOS)
-    return grey
+    # A small 'L' page comes back as the opened image itself, which may be a memory map of the
+    # file; the copy outlives the file.
+    return grey.copy() if grey is original else grey
 
 
 def _to_grey(im: Image.Image, *, sixteen: bool) -> Image.Image:
@@ -650,10 +662,13 @@ def _check_blur(grey: Image.Image, t: Thresholds) -> Check:
 
 
 def _dhash(grey: Image.Image) -> int:
-    """Return the 64-bit difference hash: 9 × 8 area averages, 1 where left > right."""
-    # Average in floating point: rounded to whole grey levels, neighbouring cells of a
-    # uniform text block or bare paper tie, and the slightest re-encoding breaks the tie.
-    small = grey.convert("F").resize((9, 8), Image.Resampling.BOX)
+    """Return the 64-bit difference hash: 9 × 8 greys, a 1 bit where left > right, row by row.
+
+    Shrunk in floating point with LANCZOS (as Krawetz's ANTIALIAS): rounded to whole grey
+    levels, neighbouring cells of an even text block tie, and any re-encoding breaks the tie;
+    LANCZOS's overlapping windows also make a 1-px shift count for less than box averages do.
+    """
+    small = grey.convert("F").resize((9, 8), Image.Resampling.LANCZOS)
     px = small.getdata()
     bits = 0
     for row in range(8):

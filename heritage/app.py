@@ -12,7 +12,7 @@ from pyramid_zodbconn import get_connection
 from heritage import evolve
 from heritage.resources.root import APP_ROOT
 from heritage.security import SecurityPolicy, csrf_applies
-from heritage.settings import parse_settings, session_secret
+from heritage.settings import apply_image_limits, parse_settings, session_secret
 from heritage.tweens import UPLOAD_PATH_SUFFIXES
 
 
@@ -48,6 +48,7 @@ def retry_attempts(request: Any) -> int | None:
 def includeme(config: Configurator) -> None:
     hs = parse_settings(config.registry.settings)
     config.registry.heritage = hs
+    apply_image_limits(hs.max_image_pixels)
     config.set_root_factory(root_factory)
     config.registry.settings["retry.activate_hook"] = retry_attempts
     config.set_security_policy(SecurityPolicy())

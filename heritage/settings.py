@@ -116,6 +116,13 @@ def parse_settings(settings: Mapping[str, Any]) -> HeritageSettings:
     return HeritageSettings(values)
 
 
+def apply_image_limits(max_pixels: int) -> None:
+    """Set Pillow's decompression-bomb limit for this process (STYLE.md, "Libraries")."""
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = max_pixels
+
+
 def staging_dir(hs: HeritageSettings) -> Path:
     """Return the staging folder: beside the blobs, so blobs take files over by renaming."""
     return Path(hs.staging_dir or Path(hs.var_dir) / "staging")

@@ -21,7 +21,12 @@ from heritage.db import DatabaseError, connection, open_db, zeo_running
 from heritage.resources.root import APP_ROOT
 from heritage.resources.users import User, UserError, parse_role
 from heritage.security import hash_token
-from heritage.settings import HeritageSettings, SettingsError, parse_settings
+from heritage.settings import (
+    HeritageSettings,
+    SettingsError,
+    apply_image_limits,
+    parse_settings,
+)
 
 
 class CommandError(Exception):
@@ -41,6 +46,7 @@ class Env:
         setup_logging(self.config)
         self.settings = get_appsettings(self.config)
         self.hs: HeritageSettings = parse_settings(self.settings)
+        apply_image_limits(self.hs.max_image_pixels)
         self.uri = self.settings.get("zodbconn.uri", "")
         if not self.uri:
             raise CommandError(f"{config}: zodbconn.uri is not set")
