@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import queue
@@ -10,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 CHUNK = 1024 * 1024  # hashlib releases the GIL on buffers this large
-_DONE = b""
+_DONE = object()
 
 
 @dataclass(frozen=True)
@@ -20,44 +21,67 @@ class Fixity:
     md5: str
 
 
-def _read_ahead(path: Path, chunks: queue.Queue, errors: list[BaseException]) -> None:
+def _read_ahead(
+    path: Path, chunks: queue.Queue, stop: threading.Event, errors: list[BaseException]
+) -> None:
     try:
         with open(path, "rb") as f:
-            while chunk := f.read(CHUNK):
-                chunks.put(chunk)
+            while not stop.is_set() and (chunk := f.read(CHUNK)):
+                while not stop.is_set():
+                    try:
+                        chunks.put(chunk, timeout=0.1)
+                        break
+                    except queue.Full:
+                        continue
     except OSError as exc:  # handed to the consumer, which raises it
         errors.append(exc)
     finally:
-        chunks.put(_DONE)
+        with contextlib.suppress(queue.Full):
+            chunks.put(_DONE, timeout=0.1) if not stop.is_set() else None
 
 
 def compute_fixity(path: str | Path, copy_to: str | Path | None = None) -> Fixity:
     """Return size, sha256 and md5 of ``path``, reading it once; optionally copy it too.
 
     A reader thread keeps the disk busy while this thread hashes (and writes), so a cold
-    read and the hashing overlap instead of taking turns (PERFORMANCE.md, "Ingest").
-    The copy is flushed to disk before returning: it becomes a master.
+    read and the hashing overlap instead of taking turns (PERFORMANCE.md, "Ingest"). The
+    copy is flushed to disk before returning: it becomes a master. On any error nothing is
+    left behind: no partial copy, no waiting thread.
     """
+    path = Path(path)
+    path.stat()  # a missing source fails here, before anything is created
     sha256, md5, size = hashlib.sha256(), hashlib.md5(usedforsecurity=False), 0
     chunks: queue.Queue = queue.Queue(maxsize=8)
+    stop = threading.Event()
     errors: list[BaseException] = []
-    reader = threading.Thread(target=_read_ahead, args=(Path(path), chunks, errors), daemon=True)
-    reader.start()
-    out = open(copy_to, "wb") if copy_to is not None else None
+    reader = threading.Thread(target=_read_ahead, args=(path, chunks, stop, errors), daemon=True)
+    out = None
     try:
+        out = open(copy_to, "wb") if copy_to is not None else None
+        reader.start()
         while (chunk := chunks.get()) is not _DONE:
             sha256.update(chunk)
             md5.update(chunk)
             size += len(chunk)
             if out is not None:
                 out.write(chunk)
+        if errors:
+            raise errors[0]
         if out is not None:
             out.flush()
             os.fsync(out.fileno())
-    finally:
+    except BaseException:
+        stop.set()
         if out is not None:
             out.close()
-        reader.join()
-    if errors:
-        raise errors[0]
+            out = None
+            with contextlib.suppress(OSError):
+                Path(copy_to).unlink()
+        raise
+    finally:
+        stop.set()
+        if reader.is_alive() or reader.ident is not None:
+            reader.join()
+        if out is not None:
+            out.close()
     return Fixity(size=size, sha256=sha256.hexdigest(), md5=md5.hexdigest())

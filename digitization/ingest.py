@@ -20,7 +20,7 @@ from PIL import Image
 from digitization.fixity import Fixity, compute_fixity
 from digitization.formats import FormatError, Identification, Identifier
 from digitization.qa import ImageQA, Thresholds, check_image
-from digitization.techmd import ExifTool
+from digitization.techmd import ExifTool, TechMDError
 
 #: A file in a batch folder that gives the page order, one filename a line ('#' comments).
 MANIFEST_NAMES = ("manifest.txt", "order.txt")
@@ -164,15 +164,15 @@ class Examiner:
             return result
         staged = result.staged
         t1 = clock()
-        result.techmd = self._exiftool.extract(staged)
-        result.timings["metadata"] = clock() - t1
         try:
+            result.techmd = self._exiftool.extract(staged)
+            result.timings["metadata"] = clock() - t1
             result.identification = self.identifier.identify(
                 staged, exiftool_mime=result.techmd.get("mimetype")
             )
             if result.identification.kind == "image":
                 self._check_pixels(staged, result)
-        except FormatError as exc:
+        except (FormatError, TechMDError) as exc:
             result.rejection = str(exc)
         if result.rejection:
             result.discard()

@@ -276,7 +276,7 @@ def check_image(path: Path, techmd: Mapping[str, Any], thresholds: Thresholds) -
                 facts = _PillowFacts.of(im)
                 if im.format == "JPEG":
                     # Decode at 1/2 … 1/8 scale: every byte is still read and entropy-decoded,
-                    # so truncation is still caught, in a quarter of the time.
+                    # so truncation is still caught, in about half the time of a full decode.
                     im.draft("L" if im.mode == "RGB" else None, _fit(im.size, MEASURE_SIDE))
                 im.load()
                 try:
@@ -285,6 +285,8 @@ def check_image(path: Path, techmd: Mapping[str, Any], thresholds: Thresholds) -
                     grey_error = f"not checked: image mode {im.mode} cannot be measured ({exc})"
         except (FileNotFoundError, PermissionError, IsADirectoryError, MemoryError):
             raise
+        except Image.DecompressionBombError as exc:  # the limit is the application's setting
+            decode_error = f"the image is too large to open safely ({exc})"
         except Image.UnidentifiedImageError:
             decode_error = (
                 "the file cannot be opened as an image: it is damaged, incomplete "

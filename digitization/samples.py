@@ -12,10 +12,11 @@ random bytes scaled and blended by Pillow; only the pen strokes are drawn one by
 
 from __future__ import annotations
 
+import functools
 import random
 from pathlib import Path
 
-from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageFont, ImageOps
+from PIL import Image, ImageChops, ImageCms, ImageDraw, ImageFilter, ImageFont, ImageOps
 
 LABEL = "SAMPLE - synthetic page, not a real holding"
 SCRIPTS = ("latin", "jawi")
@@ -394,7 +395,15 @@ def _save(image: Image.Image, path: Path, fmt: str) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "JPEG":
-        image.save(path, "JPEG", quality=85, dpi=(DPI, DPI))
+        image.save(path, "JPEG", quality=85, dpi=(DPI, DPI), icc_profile=_srgb_profile())
     else:
-        image.save(path, "TIFF", compression="tiff_lzw", dpi=(DPI, DPI))
+        image.save(
+            path, "TIFF", compression="tiff_lzw", dpi=(DPI, DPI), icc_profile=_srgb_profile()
+        )
     return path
+
+
+@functools.cache
+def _srgb_profile() -> bytes:
+    """Return an sRGB ICC profile: scanner masters carry one, and so do the samples."""
+    return ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()

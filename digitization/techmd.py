@@ -92,14 +92,14 @@ def _ppi(tags: Mapping[str, Any]) -> tuple[float | None, float | None]:
             round(float(_first(tags, "PNG:PixelsPerUnitX")) / INCH_PER_METRE, 1),
             round(float(_first(tags, "PNG:PixelsPerUnitY")) / INCH_PER_METRE, 1),
         )
-    x, y = _first(tags, "XResolution"), _first(tags, "YResolution")
-    if x is None:
+    # Resolution and its unit must come from the same group: EXIF (a scanner's own
+    # record) before JFIF, whose unit codes differ (JFIF 1 = inch, EXIF 2 = inch).
+    group = next((g for g in ("EXIF", "JFIF", "XMP") if f"{g}:XResolution" in tags), None)
+    if group is None:
         return None, None
-    unit = _first(tags, "EXIF:ResolutionUnit", "JFIF:ResolutionUnit", "ResolutionUnit")
-    jfif = any(k.startswith("JFIF:") for k in tags) and not any(
-        k.startswith("EXIF:XRes") for k in tags
-    )
-    if jfif:
+    x, y = tags[f"{group}:XResolution"], tags.get(f"{group}:YResolution")
+    unit = tags.get(f"{group}:ResolutionUnit")
+    if group == "JFIF":
         factor = {1: 1.0, 2: INCH_PER_CM}.get(unit)  # JFIF: 0 = no unit
     else:
         factor = {2: 1.0, 3: INCH_PER_CM, None: 1.0}.get(unit)  # EXIF: default inches
@@ -159,19 +159,27 @@ class ExifTool:
     """One exiftool process for a whole batch; use as a context manager."""
 
     def __init__(self, executable: str = "exiftool") -> None:
-        self._helper = exiftool.ExifToolHelper(executable=executable, common_args=["-G"])
+        self._error: Exception | None = None
+        self._helper: Any = None
+        try:  # pyexiftool looks the executable up here: report it when the batch starts
+            self._helper = exiftool.ExifToolHelper(executable=executable, common_args=["-G"])
+        except (OSError, exiftool.exceptions.ExifToolException) as exc:
+            self._error = exc
 
     def __enter__(self) -> ExifTool:
         try:
+            if self._error is not None:
+                raise self._error
             self._helper.run()
-        except (FileNotFoundError, exiftool.exceptions.ExifToolException) as exc:
+        except (OSError, RuntimeError, exiftool.exceptions.ExifToolException) as exc:
             raise TechMDError(
                 f"cannot start exiftool ({exc}); install Debian's libimage-exiftool-perl"
             ) from exc
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._helper.terminate()
+        if self._helper is not None and self._helper.running:
+            self._helper.terminate()
 
     @property
     def version(self) -> str:

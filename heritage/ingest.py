@@ -35,6 +35,24 @@ def known_checker(item: Item) -> Callable[[Any], str]:
     return known
 
 
+def add_duplicate_check(item: Item, examined: Examined, thresholds: Thresholds) -> None:
+    """Add the duplicate check against the item's files to ``examined.qa``.
+
+    It reads the item's hash indexes (plain ints and strings), never its other files.
+    """
+    if examined.qa is None:
+        return
+    same = item.files.name_for_sha256(examined.fixity.sha256)
+    check = check_duplicate(
+        examined.fixity.sha256,
+        examined.qa.dhash,
+        same_sha=same,
+        near=item.files.dhashes(),
+        thresholds=thresholds,
+    )
+    examined.qa = examined.qa.with_check(check)
+
+
 def store_examined(
     item: Item,
     examined: Examined,
@@ -49,23 +67,13 @@ def store_examined(
     indexes, never its other files.
     """
     thresholds = thresholds_for(item)
-    same = item.files.name_for_sha256(examined.fixity.sha256)
+    add_duplicate_check(item, examined, thresholds)
+    checks = list(examined.qa.checks) if examined.qa is not None else []
     qa = examined.qa
-    checks = list(qa.checks) if qa is not None else []
-    if qa is not None:
-        checks.append(
-            check_duplicate(
-                examined.fixity.sha256,
-                qa.dhash,
-                same_sha=same,
-                near=item.files.dhashes(),
-                thresholds=thresholds,
-            )
-        )
     f = File.from_staged(
         examined.staged,
         examined.filename,
-        jar=item._p_jar,
+        jar=item._p_jar or item.__parent__._p_jar,
         mimetype=examined.identification.mimetype,
     )
     item.files.append(f)

@@ -20,7 +20,7 @@ from typing import Any
 from digitization.derivatives import DerivativeError, build_pyramid
 from heritage.db import connection
 from heritage.resources.root import APP_ROOT
-from heritage.settings import HeritageSettings
+from heritage.settings import HeritageSettings, apply_image_limits
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,12 @@ def run_worker(
     stop = stop or threading.Event()
     name = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
     executor: Executor = (
-        ProcessPoolExecutor(processes, mp_context=get_context("spawn"))
+        ProcessPoolExecutor(
+            processes,
+            mp_context=get_context("spawn"),
+            initializer=apply_image_limits,
+            initargs=(hs.max_image_pixels,),
+        )
         if processes > 0
         else _Inline()
     )

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import mimetypes
+import os
+import secrets
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +14,11 @@ from persistent.mapping import PersistentMapping
 from ZODB.blob import Blob
 
 from digitization.fixity import compute_fixity
+
+
+def _remove_on_success(committed: bool, path: Path) -> None:
+    if committed:
+        path.unlink(missing_ok=True)
 
 
 class File(Persistent):
@@ -32,19 +40,28 @@ class File(Persistent):
 
     @classmethod
     def from_staged(cls, path: Path, filename: str, *, jar: Any = None, **kw: Any) -> File:
-        """Return a File whose blob takes over ``path``.
+        """Return a File whose blob takes over a hard link to ``path``.
 
         With ``jar`` (the connection of the item it joins) the blob's uncommitted file goes
-        to the storage's own temporary directory, so ``path`` is renamed, never copied,
-        when it is on the blob directory's filesystem. Without one ZODB stages in /tmp.
+        to the storage's own temporary directory, so nothing is copied when ``path`` is on
+        the blob directory's filesystem. ``path`` itself stays until the transaction
+        commits (then it is removed), so a retried transaction can take it over again.
         """
+        path = Path(path)
         fixity = compute_fixity(path)
         f = cls(filename, **kw)
         f.size, f.sha256, f.md5 = fixity.size, fixity.sha256, fixity.md5
         if jar is not None:
             jar.add(f)
             jar.add(f.blob)
-        f.blob.consumeFile(str(path))
+        link = path.with_name(f"{path.name}.{secrets.token_hex(4)}.take")
+        try:
+            os.link(path, link)
+        except OSError:  # another filesystem, or no hard links: a copy, then
+            shutil.copyfile(path, link)
+        f.blob.consumeFile(str(link))
+        if jar is not None:
+            jar.transaction_manager.get().addAfterCommitHook(_remove_on_success, (path,))
         return f
 
     @property

@@ -10,6 +10,7 @@ from typing import Any
 from persistent import Persistent
 from persistent.mapping import PersistentMapping
 from pyramid.authorization import ALL_PERMISSIONS, Allow, Deny, Everyone
+from pyramid.location import lineage
 from pyramid.traversal import find_interface
 
 from heritage.metadata import first_value
@@ -103,7 +104,8 @@ class Item(Persistent):
 
     def add_file(self, path: Path, filename: str, **kw: Any) -> File:
         """Add the staged file at ``path`` as the item's next file (its blob takes it over)."""
-        f = File.from_staged(path, filename, jar=self._p_jar, **kw)
+        jar = next((o._p_jar for o in lineage(self) if getattr(o, "_p_jar", None)), None)
+        f = File.from_staged(path, filename, jar=jar, **kw)
         self.files.append(f)
         self.touch()
         return f

@@ -20,7 +20,12 @@ from rich.progress import (
 from rich.table import Table
 
 from digitization.ingest import BatchError, Examined, Examiner, plan_batch
-from heritage.ingest import known_checker, store_examined, thresholds_for
+from heritage.ingest import (
+    add_duplicate_check,
+    known_checker,
+    store_examined,
+    thresholds_for,
+)
 from heritage.resources.root import APP_ROOT
 from heritage.settings import staging_dir
 
@@ -54,6 +59,7 @@ def _ingest(
 ) -> int:
     err = Console(stderr=True)
     results: list[tuple[Examined, str]] = []
+    batch: dict[str, str] = {}  # sha256 → file name, for a dry run's own duplicates
     started = time.monotonic()
     total_bytes = 0
     progress = Progress(
@@ -74,7 +80,20 @@ def _ingest(
         for path in files:
             tm.begin()  # see what other processes committed since the last file
             item = conn.root()[APP_ROOT].items[item_id]
-            examined = examiner.examine(path, thresholds_for(item), known=known_checker(item))
+            thresholds = thresholds_for(item)
+            stored_already = known_checker(item)
+
+            def known(fixity: Any, stored_already: Any = stored_already) -> str:
+                earlier = batch.get(fixity.sha256)
+                return stored_already(fixity) or (
+                    f"same as {earlier}, earlier in this batch" if earlier and dry_run else ""
+                )
+
+            examined = examiner.examine(path, thresholds, known=known)
+            if not examined.rejection and not examined.skipped:
+                batch[examined.fixity.sha256] = examined.filename
+                if dry_run:
+                    add_duplicate_check(item, examined, thresholds)
             tm.abort()
             outcome = _outcome(examined)
             if outcome == "accepted" and dry_run:

@@ -340,17 +340,21 @@ def test_technical_metadata_format_and_fixity_are_stored(repo, tmp_path):
 
     rgb = stored["01-rgb8.tif"]
     assert rgb["format"]["puid"] == "fmt/353" and rgb["mimetype"] == "image/tiff"
-    assert rgb["techmd"] | {
-        "width": 1200,
-        "height": 1600,
-        "bits_per_sample": 8,
-        "samples_per_pixel": 3,
-        "colour_space": "RGB",
-        "icc_profile": "sRGB built-in",
-        "ppi_x": 300.0,
-        "ppi_y": 300.0,
-        "compression": "LZW",
-    } == rgb["techmd"]
+    assert (
+        rgb["techmd"]
+        | {
+            "width": 1200,
+            "height": 1600,
+            "bits_per_sample": 8,
+            "samples_per_pixel": 3,
+            "colour_space": "RGB",
+            "icc_profile": "sRGB built-in",
+            "ppi_x": 300.0,
+            "ppi_y": 300.0,
+            "compression": "LZW",
+        }
+        == rgb["techmd"]
+    )
     assert rgb["qa"]["passed"] is True
     assert {c["name"] for c in rgb["qa"]["checks"]} == {
         "ppi",
@@ -373,17 +377,21 @@ def test_technical_metadata_format_and_fixity_are_stored(repo, tmp_path):
     camera = stored["03-camera.jpg"]
     assert camera["format"]["puid"] in {"fmt/43", "fmt/645"}
     assert camera["mimetype"] == "image/jpeg"
-    assert camera["techmd"] | {
-        "width": 1200,
-        "height": 1600,
-        "orientation": 6,
-        "make": "Phase One",
-        "model": "IQ4",
-        "software": "Capture One",
-        "capture_date": "2024:05:01 10:00:00",
-        "ppi_x": 300.0,
-        "icc_profile": "sRGB built-in",
-    } == camera["techmd"]
+    assert (
+        camera["techmd"]
+        | {
+            "width": 1200,
+            "height": 1600,
+            "orientation": 6,
+            "make": "Phase One",
+            "model": "IQ4",
+            "software": "Capture One",
+            "capture_date": "2024:05:01 10:00:00",
+            "ppi_x": 300.0,
+            "icc_profile": "sRGB built-in",
+        }
+        == camera["techmd"]
+    )
     assert camera["qa"]["passed"] is True
 
     png = stored["04-page.png"]
@@ -394,13 +402,17 @@ def test_technical_metadata_format_and_fixity_are_stored(repo, tmp_path):
     wav = stored["05-interview.wav"]
     assert wav["format"]["puid"] in {"fmt/141", "fmt/142", "fmt/143", "fmt/6", "fmt/703"}
     assert wav["mimetype"] in {"audio/x-wav", "audio/wav"}
-    assert wav["techmd"] | {
-        "duration": 1.5,
-        "sample_rate": 44100,
-        "channels": 2,
-        "bits_per_sample": 16,
-        "codec": "Microsoft PCM",
-    } == wav["techmd"]
+    assert (
+        wav["techmd"]
+        | {
+            "duration": 1.5,
+            "sample_rate": 44100,
+            "channels": 2,
+            "bits_per_sample": 16,
+            "codec": "Microsoft PCM",
+        }
+        == wav["techmd"]
+    )
     assert wav["qa"]["checks"] == []  # no image checks for a recording
 
     with opened_root(tmp_path) as root:

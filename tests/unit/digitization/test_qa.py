@@ -328,8 +328,20 @@ def test_unusual_modes_measure_like_the_8_bit_page(
 def test_resolution_as_text(tmp_path: Path, page: Image.Image) -> None:
     path = save(page, tmp_path / "p.png", dpi=None)
     assert check_image(path, {**GOOD, "ppi_x": "300", "ppi_y": "300 "}, T).check("ppi").passed
-    unknown = check_image(path, {**GOOD, "ppi_x": "unknown", "ppi_y": ""}, T).check("ppi")
-    assert "no resolution recorded" in unknown.message
+    for ppi_x, ppi_y in (("unknown", ""), (0, None), (-300, [300])):
+        ppi = check_image(path, {**GOOD, "ppi_x": ppi_x, "ppi_y": ppi_y}, T).check("ppi")
+        assert "no resolution recorded" in ppi.message
+
+
+def test_large_page_measures_like_the_small_one(
+    tmp_path: Path, page: Image.Image, hashes: dict[str, int]
+) -> None:
+    large = page.resize((2400, 3200), Image.Resampling.LANCZOS)  # reduced 3× for measuring
+    qa = check_image(save(large, tmp_path / "large.tif"), {}, T)
+    small = check_image(save(page, tmp_path / "small.tif"), {}, T)
+    assert failed(qa) == {}
+    assert qa.check("blank").value == pytest.approx(small.check("blank").value, rel=0.05)
+    assert dhash_distance(qa.dhash, hashes["p001.tif"]) <= T.duplicate_distance
 
 
 def test_transparent_areas_measure_as_white_paper(tmp_path: Path, page: Image.Image) -> None:
@@ -387,6 +399,16 @@ def test_file_that_is_not_an_image(tmp_path: Path) -> None:
     assert "not recorded" in qa.check("bit_depth").message
     # What exiftool still read is used.
     assert check_image(path, GOOD, T).check("dimensions").passed
+
+
+def test_image_over_the_pixel_limit_fails_decodes(
+    tmp_path: Path, page: Image.Image, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = save(page, tmp_path / "p.tif")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 500_000)  # the application sets it
+    qa = check_image(path, GOOD, T)
+    assert "too large to open safely" in qa.check("decodes").message
+    assert qa.dhash is None
 
 
 def test_missing_file_is_the_callers_error(tmp_path: Path) -> None:
