@@ -17,6 +17,9 @@ def includeme(config: Configurator) -> None:
     config.add_route(
         "staff_item_upload", "/staff/items/{item_id}/upload", traverse="/items/{item_id}"
     )
+    config.add_route("iiif_image_base", "/iiif/3/{image_id}")
+    config.add_route("iiif_image_info", "/iiif/3/{image_id}/info.json")
+    config.add_route("iiif_image", "/iiif/3/{image_id}/{region}/{size}/{rotation}/{quality}")
     config.add_route("api_items", "/api/items")
     config.add_route("api_item", "/api/items/{item_id}", traverse="/items/{item_id}")
     config.add_route("api_item_files", "/api/items/{item_id}/files", traverse="/items/{item_id}")

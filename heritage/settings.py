@@ -80,6 +80,10 @@ TABLE: tuple[Setting, ...] = (
     Setting("staging_dir", str, "", "uploads and ingest copies; empty: var_dir/staging"),
     Setting("worker_processes", int, 2, "processes a worker builds derivatives with"),
     Setting("worker_in_process", asbool, False, "`heritage serve` runs one worker itself"),
+    Setting("iiif_max_width", int, 10_000, "Image API maxWidth (and maxHeight)"),
+    Setting("iiif_max_area", int, 64_000_000, "Image API maxArea, in pixels"),
+    Setting("image_cache_bytes", asbytesize, "1GB", "disk cache of computed image responses"),
+    Setting("x_accel_prefix", str, "", "nginx internal location of the tiles (X-Accel-Redirect)"),
     Setting("sample_data", asbool, False, "load the sample consortium into an empty database"),
 )
 BY_NAME = {s.name: s for s in TABLE}

@@ -37,9 +37,13 @@ class _Inline(Executor):
         return future
 
 
+def derivatives_root(hs: HeritageSettings) -> Path:
+    return Path(hs.derivatives_dir or Path(hs.var_dir) / "derivatives")
+
+
 def image_dir(hs: HeritageSettings, image_id: str) -> Path:
     """Return the folder of an image's derivatives: laid out as its IIIF URL path."""
-    return Path(hs.derivatives_dir or Path(hs.var_dir) / "derivatives") / "iiif" / "3" / image_id
+    return derivatives_root(hs) / "iiif" / "3" / image_id
 
 
 def _prepare(root: Any, job: Any, hs: HeritageSettings) -> tuple[Callable, tuple, dict] | None:

@@ -89,6 +89,16 @@ def camera_jpeg(seed: int) -> bytes:
     return page_bytes(seed, size=(1000, 1400), exif=exif)
 
 
+def grey16_tiff(seed: int) -> bytes:
+    """A 16-bit greyscale page (LZW TIFF), as a greyscale scanner writes it."""
+    grey = _page(seed, 1000, 1000).convert("L").convert("I").point(lambda v: v * 257)
+    out = BytesIO()
+    grey.convert("I;16").save(
+        out, format="TIFF", dpi=(300, 300), icc_profile=ICC, compression="tiff_lzw"
+    )
+    return out.getvalue()
+
+
 def wav_bytes(seconds: float = 1.0, rate: int = 22050) -> bytes:
     out = BytesIO()
     with wave.open(out, "wb") as w:
@@ -366,8 +376,28 @@ def test_the_browser_form_uploads_and_shows_the_results(
         headers={"Accept": "application/json"},
         status=201,
     )
-    assert js.json["files"][0]["outcome"] == "stored"
+    assert json.loads(js.body)["files"][0]["outcome"] == "stored"  # served as text/html: below
     assert staging(settings) == []
+
+
+@pytest.mark.xfail(
+    reason="BUG: the staff upload's JSON answer (for upload.js) is sent as text/html: "
+    "heritage/views/files.py:95 sets response.json_body, which does not set the content type",
+    strict=True,
+)
+def test_the_upload_answer_for_upload_js_is_json(testapp, consortium):
+    login(testapp, "admin")
+    item = consortium.unpublished
+    token = page_token(testapp, item)
+    answer = testapp.post(
+        f"/staff/items/{item}/upload",
+        params={"csrf_token": token},
+        upload_files=[("file", "folio-5r.jpg", page_bytes(30))],
+        headers={"Accept": "application/json"},
+        status=201,
+    )
+    assert answer.content_type == "application/json"
+    assert answer.json["files"][0]["outcome"] == "stored"
 
 
 # -- who may upload -----------------------------------------------------------------------
@@ -476,10 +506,7 @@ def test_the_sent_file_name_is_never_a_path(
         ".htaccess.tif": "htaccess.tif",
         "Hikayat Raja-raja (salinan).tif": "Hikayat_Raja-raja__salinan_.tif",
     }
-    sent = [
-        (name, page_bytes(20 + n, fmt="TIFF", compression="tiff_lzw"))
-        for n, name in enumerate(names)
-    ]
+    sent = [(name, page_bytes(20 + n)) for n, name in enumerate(names)]
 
     answer = upload(testapp, item, sent, token=page_token(testapp, item), status=201)
 
@@ -520,33 +547,35 @@ def test_the_worker_builds_a_pyramid_for_each_uploaded_image(
             ("folio-1r.tif", page_bytes(13, fmt="TIFF", compression="tiff_lzw")),
             ("camera.jpg", camera_jpeg(14)),
             ("interview.wav", wav_bytes()),
+            ("folio-1v-grey16.tif", grey16_tiff(15)),
         ],
         token=page_token(testapp, item),
         status=201,
     )
     hs = app.registry.heritage
     jobs = arrange(lambda root: sorted(j.params["file"] for j in root.jobs.data.values()))
-    assert jobs == ["1", "2"]  # none for the recording
+    assert jobs == ["1", "2", "4"]  # none for the recording
 
-    assert run_worker(db, hs, processes=0, once=True) == 2
+    assert run_worker(db, hs, processes=0, once=True) == 3
 
     base = Path(settings["heritage.var_dir"]) / "derivatives" / "iiif" / "3"
     stored = stored_files(arrange, item)
-    for f in stored[:2]:
+    for f in (stored[0], stored[1], stored[3]):
         folder = base / f"{item}_{f['name']}"
         assert folder == image_dir(hs, f"{item}_{f['name']}")
         described = json.loads((folder / "pyramid.json").read_text())
         assert f["derivatives"] == described
-        assert (folder / "full" / "max" / "0" / "default.jpg").exists() or any(
-            folder.glob("*/*/0/default.jpg")
-        )
+        for width, height in described["sizes"]:
+            with Image.open(folder / "full" / f"{width},{height}" / "0" / "default.jpg") as im:
+                assert im.format == "JPEG" and im.size == (width, height)
     assert (stored[0]["derivatives"]["width"], stored[0]["derivatives"]["height"]) == (1000, 1000)
     # EXIF orientation 6 is applied: the 1000 × 1400 capture is shown 1400 wide.
     assert (stored[1]["derivatives"]["width"], stored[1]["derivatives"]["height"]) == (1400, 1000)
     assert stored[2]["derivatives"] is None
     assert not (base / f"{item}_3").exists()
+    assert stored[3]["derivatives"]["width"] == 1000
     states = arrange(lambda root: [j.state for j in root.jobs.data.values()])
-    assert states == ["done", "done"]
+    assert states == ["done", "done", "done"]
 
     assert run_worker(db, hs, processes=0, once=True) == 0
 
