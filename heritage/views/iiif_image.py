@@ -23,6 +23,7 @@ from iiif.image.info import MEDIA_TYPE, build_info
 from iiif.image.pipeline import render, stored_file
 from iiif.image.request import IIIFError, Limits, parse_image_request
 
+PROFILE = "http://iiif.io/api/image/3/level2.json"
 PUBLIC_CACHE = "public, max-age=86400"
 PRIVATE_CACHE = "private, max-age=3600"
 
@@ -122,7 +123,9 @@ def image(request: Any) -> Any:
     response.etag = f"{int(stat.st_mtime_ns):x}-{stat.st_size:x}"
     response.last_modified = stat.st_mtime
     base_id = request.route_url("iiif_image_base", image_id=image_id)
-    response.headers["Link"] = f'<{base_id}/{req.canonical}>;rel="canonical"'
+    response.headers["Link"] = (
+        f'<{base_id}/{req.canonical}>;rel="canonical", <{PROFILE}>;rel="profile"'
+    )
     _cache_headers(response, request, item)
     return response
 

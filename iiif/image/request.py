@@ -137,8 +137,14 @@ def parse_size(size: str, rw: int, rh: int, limits: Limits) -> tuple[int, int, b
         if bw == 0 or bh == 0:
             raise IIIFError(400, "size", "!w,h needs a width and height above 0")
         scale = min(bw / rw, bh / rh)
-        if not up:
-            scale = min(scale, 1.0)
+        if scale > 1 and not up:
+            # The reference implementation and the IIIF validator read a box larger than
+            # the region as a request to upscale, which needs ^ in 3.0.
+            raise IIIFError(
+                400,
+                "size",
+                f"!{bw},{bh} is larger than the region ({rw}×{rh}); use ^!w,h to upscale",
+            )
         width, height = max(1, int(rw * scale + 1e-9)), max(1, int(rh * scale + 1e-9))
         if up:
             width, height = min(width, limits.max_width), min(height, limits.max_height)

@@ -166,7 +166,9 @@ def _page(seed: int, page_no: int, width: int, height: int) -> Image.Image:
             fmt="TIFF",
         )
         with Image.open(path) as im:
-            return im.copy()
+            page = im.copy()
+    page.info.pop("icc_profile", None)  # the savers below decide whether it has one
+    return page
 
 
 def page_image(seed: int, page_no: int = 1, size: tuple[int, int] = (1200, 1600)) -> Image.Image:
@@ -454,6 +456,9 @@ def qa_batch(folder: Path) -> dict[str, str]:
     (folder / "09-empty.tif").write_bytes(b"")
     (folder / "10-text.tif").write_text("Scan log, batch 7: all pages captured.\n" * 40)
     save_image(page_image(46, size=(2000, 1500)), folder / "11-bomb.tif")
+    # LZW as libtiff writes it: the directory comes last, so half a file has no header.
+    lzw = save_image(page_image(47), folder / "12-truncated-lzw.tif", compression="tiff_lzw")
+    lzw.write_bytes(lzw.read_bytes()[: lzw.stat().st_size // 2])
     return {
         "01-good.tif": "stored",
         "02-same-again.tif": "skipped",
@@ -466,6 +471,7 @@ def qa_batch(folder: Path) -> dict[str, str]:
         "09-empty.tif": "rejected",
         "10-text.tif": "rejected",
         "11-bomb.tif": "rejected",
+        "12-truncated-lzw.tif": "rejected",
     }
 
 
@@ -478,13 +484,14 @@ def test_qa_flags_are_stored_and_rejected_files_are_not(tmp_path):
 
     assert result.returncode == EXIT_REJECTED, result.stderr
     summary = counts(result.stdout)
-    assert summary["rejected"] == 3 and summary["skipped"] == 1
+    assert summary["rejected"] == 4 and summary["skipped"] == 1
     assert summary["stored"] + summary["flagged"] == 7  # see the near-duplicate test below
     # One stderr line per rejected file, naming the file and why.
     reasons = {
         "09-empty.tif": "the file is empty (0 bytes)",
         "10-text.tif": "not a recognised format",
         "11-bomb.tif": "over the limit of 2,000,000: refused as a possible decompression bomb",
+        "12-truncated-lzw.tif": "the image header cannot be read",
     }
     for name, reason in reasons.items():
         lines = [line for line in result.stderr.splitlines() if name in line]
@@ -558,9 +565,9 @@ def test_dry_run_reports_and_stores_nothing(tmp_path):
     assert "dry run: nothing stored" in result.stdout
     assert "would store" in result.stdout
     assert "ingest summary" not in result.stdout
-    for name in ("09-empty.tif", "10-text.tif", "11-bomb.tif"):
+    for name in ("09-empty.tif", "10-text.tif", "11-bomb.tif", "12-truncated-lzw.tif"):
         assert sum(name in line for line in result.stderr.splitlines()) == 1
-    assert counts(result.stdout)["rejected"] == 3
+    assert counts(result.stdout)["rejected"] == 4
     assert repo.files() == []
     assert repo.staged() == []
     with opened_root(tmp_path) as root:
