@@ -96,25 +96,14 @@ def test_missing_file_with_copy_to_raises_and_leaves_no_thread(tmp_path: Path) -
     assert wait_for_no_readers() == []
 
 
-@pytest.mark.xfail(
-    reason="BUG: fixity.py:46 opens copy_to before its try: the destination file is created "
-    "before the source is read, so a source that cannot be read leaves an empty copy behind "
-    "(at ingest: an orphan in staging)",
-    strict=True,
-)
-def test_missing_file_with_copy_to_leaves_no_empty_copy(tmp_path: Path) -> None:
+def test_missing_file_with_copy_to_leaves_no_empty_copy(  # regression: 3f6a96f
+    tmp_path: Path) -> None:
     copy = tmp_path / "copy.tif"
     with pytest.raises(OSError):
         compute_fixity(tmp_path / "missing.tif", copy_to=copy)
     assert not copy.exists()
 
 
-@pytest.mark.xfail(
-    reason="BUG: fixity.py:45-46 starts the reader thread, then opens copy_to outside the "
-    "try/finally: when copy_to cannot be opened the reader is never joined nor drained and "
-    "stays blocked forever in chunks.put() (queue of 8) on a file of more than 9 MiB",
-    strict=True,
-)
 def test_unwritable_copy_to_leaves_no_thread_hanging(tmp_path: Path) -> None:
     source = tmp_path / "master.bin"
     source.write_bytes(os.urandom(12 * CHUNK))
@@ -124,12 +113,6 @@ def test_unwritable_copy_to_leaves_no_thread_hanging(tmp_path: Path) -> None:
 
 
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
-@pytest.mark.xfail(
-    reason="BUG: fixity.py:53/60: when writing the copy fails (disk full) the consumer "
-    "leaves its loop and joins the reader in `finally`, but the reader is blocked in "
-    "chunks.put() on the full queue: compute_fixity never returns (deadlock)",
-    strict=True,
-)
 def test_write_failure_raises_instead_of_hanging(tmp_path: Path) -> None:
     source = tmp_path / "master.bin"
     source.write_bytes(os.urandom(12 * CHUNK))

@@ -393,13 +393,6 @@ def test_bomb_over_pillows_own_limit_is_rejected_from_the_header(
     assert staged_files(examiner) == []
 
 
-@pytest.mark.xfail(
-    reason="BUG: ingest.py:167 calls exiftool outside the try: a file exiftool cannot read "
-    "(unknown format: random bytes named .tif) makes it exit 1, TechMDError escapes "
-    "examine() (aborting the whole batch in heritage ingest) and the staged copy stays in "
-    "staging, instead of a rejection that leaves nothing behind",
-    strict=True,
-)
 def test_unreadable_garbage_is_rejected_and_nothing_stays_staged(
     tmp_path: Path, examiner: Examiner
 ) -> None:

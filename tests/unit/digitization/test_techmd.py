@@ -133,13 +133,6 @@ def test_jpeg_with_exif_camera_tags(tmp_path: Path, et: ExifTool) -> None:
     assert (md["width"], md["height"]) == (300, 200)  # as stored, not as displayed
 
 
-@pytest.mark.xfail(
-    reason="BUG: techmd.py:95 takes XResolution from the first group exiftool lists (JFIF) "
-    "while the unit comes from EXIF (line 98; jfif is False at line 99): a JPEG with EXIF "
-    "400 dpi and the usual JFIF aspect-only header (units 0, density 1:1, as Pillow and many "
-    "tools write) is reported as 1 ppi, so the ppi QA check fails",
-    strict=True,
-)
 def test_jpeg_with_exif_resolution(tmp_path: Path, et: ExifTool) -> None:
     path = tmp_path / "exifres.jpg"
     exif = exif_camera()
@@ -149,11 +142,6 @@ def test_jpeg_with_exif_resolution(tmp_path: Path, et: ExifTool) -> None:
     assert (md["ppi_x"], md["ppi_y"]) == (pytest.approx(400), pytest.approx(400))
 
 
-@pytest.mark.xfail(
-    reason="BUG: techmd.py:95/98 (same cause): XResolution from JFIF, unit from EXIF: JFIF "
-    "300 dpi + EXIF 118.11 px/cm (both 300 ppi) gives ppi_x 762.0",
-    strict=True,
-)
 def test_jpeg_with_jfif_and_exif_resolution_in_different_units(
     tmp_path: Path, et: ExifTool
 ) -> None:
@@ -303,12 +291,6 @@ def test_version(et: ExifTool) -> None:
     assert et.version[0].isdigit()
 
 
-@pytest.mark.xfail(
-    reason="BUG: techmd.py:167 (__enter__) catches only FileNotFoundError and "
-    "ExifToolException around run(); pyexiftool raises a bare RuntimeError when exiftool "
-    "starts and dies at once (a broken Perl install), which escapes __enter__ unwrapped",
-    strict=True,
-)
 def test_exiftool_dying_at_start_raises_techmd_error(monkeypatch: pytest.MonkeyPatch) -> None:
     tool = ExifTool()
 
@@ -320,12 +302,6 @@ def test_exiftool_dying_at_start_raises_techmd_error(monkeypatch: pytest.MonkeyP
         pass
 
 
-@pytest.mark.xfail(
-    reason="BUG: techmd.py:162 builds ExifToolHelper in __init__, and pyexiftool checks the "
-    "executable there: a missing exiftool raises a bare FileNotFoundError from ExifTool() "
-    "(and so from Examiner()), never the TechMDError with the install hint of lines 165-170",
-    strict=True,
-)
 def test_missing_executable_raises_techmd_error(tmp_path: Path) -> None:
     with pytest.raises(TechMDError, match="libimage-exiftool-perl"):
         with ExifTool(str(tmp_path / "no-such-exiftool")):
