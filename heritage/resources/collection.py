@@ -8,6 +8,7 @@ from persistent import Persistent
 from persistent.mapping import PersistentMapping
 from pyramid.traversal import find_interface, find_root
 
+from heritage.discovery import item_changed
 from heritage.resources.folder import Folder, FolderError
 from heritage.resources.institution import Institution
 
@@ -35,4 +36,5 @@ class Collection(Persistent):
         self.items.add(item.item_id, item)
         root.items.register(item.item_id, item)
         self.institution.count_state(item.state, 1)
+        item_changed(item)
         return item

@@ -36,6 +36,7 @@ class FileList(Persistent):
         self._next = Length(1)
         self.by_sha256 = OOBTree()  # sha256 → file name
         self.by_dhash = LOBTree()  # signed 64-bit dHash → file name
+        self.derived = Length()  # bumped when a pyramid is built: manifests change then
 
     def append(self, f: Any) -> Any:
         number = self._next()

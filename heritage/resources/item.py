@@ -55,6 +55,8 @@ class Item(Persistent):
     __parent__: Any = None
     community = ""
     viewing_direction = "left-to-right"
+    in_feed = False  # listed in the public Change Discovery feed (heritage.discovery)
+    sections: tuple[dict, ...] = ()  # [{"label": {lang: text}, "files": (names…)}]
 
     def __init__(
         self,
@@ -115,7 +117,10 @@ class Item(Persistent):
         return f"{self.item_id}_{f.__name__}"
 
     def touch(self) -> None:
+        from heritage.discovery import item_changed  # discovery reads the ACL of items
+
         self.modified = now()
+        item_changed(self)
 
     def set_access(self, access: str, community: str = "") -> None:
         if access not in ACCESS_LEVELS:

@@ -8,6 +8,7 @@ from persistent import Persistent
 from persistent.mapping import PersistentMapping
 from pyramid.authorization import ALL_PERMISSIONS, Allow, Everyone
 
+from heritage.resources.activities import Activities
 from heritage.resources.folder import Folder, FolderError, Index
 from heritage.resources.jobs import Jobs
 from heritage.resources.users import Users
@@ -31,6 +32,7 @@ class Root(Persistent):
         self.collections = self._child("collections", Index())
         self.users = self._child("users", Users())
         self.jobs = self._child("jobs", Jobs())
+        self.activities = self._child("activities", Activities())
 
     def _child(self, name: str, obj: Any) -> Any:
         obj.__name__ = name

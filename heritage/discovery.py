@@ -1,0 +1,42 @@
+"""What the public Change Discovery feed says about items as they change.
+
+An item is in the feed while the public may see its manifest (published, with images or
+sound the public may see). Becoming visible is a Create, a change while visible an Update,
+becoming invisible (withdrawn, restricted) a Delete: an aggregator removes it then.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pyramid.authorization import ACLHelper, Everyone
+from pyramid.traversal import find_root
+
+
+def publicly_visible(item: Any) -> bool:
+    return bool(ACLHelper().permits(item, [Everyone], "view-media"))
+
+
+def manifest_path(item_id: str) -> str:
+    return f"/iiif/manifests/{item_id}"
+
+
+def item_changed(item: Any) -> None:
+    """Record the activity this change means for the public feed, if any."""
+    root = find_root(item)
+    activities = getattr(root, "activities", None)
+    if activities is None or item.__parent__ is None:
+        return
+    visible = publicly_visible(item)
+    listed = item.in_feed
+    path = manifest_path(item.item_id)
+    if visible and listed:
+        last = activities.data.get(len(activities) - 1)
+        if not (last and last["type"] in ("Create", "Update") and last["object"] == path):
+            activities.add("Update", path)  # a batch of edits is one Update in the feed
+    elif visible:
+        activities.add("Create", path)
+    elif listed:
+        activities.add("Delete", path)
+    if visible != listed:
+        item.in_feed = visible
