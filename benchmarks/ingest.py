@@ -301,44 +301,56 @@ def machine_cpu() -> float:
     try:
         with open("/proc/stat") as f:
             fields = [int(v) for v in f.readline().split()[1:]]
-    except OSError:  # not Linux: count this process and its reaped children instead
-        return sum(
-            r.ru_utime + r.ru_stime
-            for r in (
-                resource.getrusage(resource.RUSAGE_SELF),
-                resource.getrusage(resource.RUSAGE_CHILDREN),
-            )
-        )
+    except OSError:  # not Linux
+        return math.nan
     idle = fields[3] + fields[4]  # idle, iowait
     return (sum(fields[:8]) - idle) / os.sysconf("SC_CLK_TCK")
+
+
+def our_cpu() -> float:
+    """Seconds of CPU used by this process and its finished (reaped) children."""
+    return sum(
+        r.ru_utime + r.ru_stime
+        for r in (
+            resource.getrusage(resource.RUSAGE_SELF),
+            resource.getrusage(resource.RUSAGE_CHILDREN),
+        )
+    )
+
+
+def cores(run: Callable[[], Any]) -> tuple[float, str]:
+    """Run ``run``; return its wall time and the cores it (and the whole machine) kept busy."""
+    ours, machine = our_cpu(), machine_cpu()
+    seconds = timed(run)
+    ours, machine = our_cpu() - ours, machine_cpu() - machine
+    return seconds, f"{ours / seconds:.2f} cores busy ({machine / seconds:.2f} machine-wide)"
 
 
 def bench_derivatives(masters: list[Path], work: Path) -> None:
     print("derivatives (build_pyramid, 512-px JPEG tiles, q 85):")
     jobs = [(p, work / "serial" / p.stem) for p in masters]
     tiles: list[int] = []
-    before = machine_cpu()
-    serial = timed(lambda: tiles.extend(_pyramid(j) for j in jobs))
-    busy = (machine_cpu() - before) / serial
-    record("build_pyramid, serial", len(masters), serial, peer=f"{busy:.2f} cores busy")
+    serial, busy = cores(lambda: tiles.extend(_pyramid(j) for j in jobs))
+    record("build_pyramid, serial", len(masters), serial, peer=busy)
     print(f"    ({sum(tiles)} tile files, {sum(tiles) // len(tiles)} per page)")
 
     jobs = [(p, work / "pool" / p.stem) for p in masters]
 
     def pooled() -> None:
-        with ProcessPoolExecutor(WORKERS) as pool:
+        with ProcessPoolExecutor(WORKERS) as pool:  # its workers are reaped at shutdown
             list(pool.map(_pyramid, jobs))
 
-    before = machine_cpu()
-    seconds = timed(pooled)
-    busy = (machine_cpu() - before) / seconds
+    seconds, busy = cores(pooled)
     record(
         f"build_pyramid, {WORKERS}-process pool",
         len(masters),
         seconds,
-        peer=f"{serial / seconds:.2f}× serial; {busy:.2f} cores busy",
+        peer=f"{serial / seconds:.2f}× serial; {busy}",
     )
-    print(f"    (cores busy: the whole machine's CPU time over the wall time, of {os.cpu_count()})")
+    print(
+        f"    (cores busy: CPU time over wall time, of {os.cpu_count()}; machine-wide above "
+        "ours is other work competing for the cores)"
+    )
     shutil.rmtree(work)
 
 
@@ -433,6 +445,8 @@ def bench_big_item(count: int, work: Path) -> None:
             if outcome == "flagged":
                 for check in examined.qa.failed:
                     flagged[check.name] = flagged.get(check.name, 0) + 1
+                    if check.name == "duplicate":
+                        print(f"    {examined.filename}: {check.message}")
             totals.append(t2 - t1b + t1 - t0)
             stores.append(t2 - t1b)
         elapsed = time.perf_counter() - begun

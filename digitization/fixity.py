@@ -7,6 +7,7 @@ import hashlib
 import os
 import queue
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,23 +22,29 @@ class Fixity:
     md5: str
 
 
+def _put(chunks: queue.Queue, item: object, stop: threading.Event) -> bool:
+    """Put ``item`` unless the consumer has given up (``stop``); never drop it otherwise."""
+    while not stop.is_set():
+        try:
+            chunks.put(item, timeout=0.1)
+            return True
+        except queue.Full:
+            continue
+    return False
+
+
 def _read_ahead(
     path: Path, chunks: queue.Queue, stop: threading.Event, errors: list[BaseException]
 ) -> None:
     try:
         with open(path, "rb") as f:
-            while not stop.is_set() and (chunk := f.read(CHUNK)):
-                while not stop.is_set():
-                    try:
-                        chunks.put(chunk, timeout=0.1)
-                        break
-                    except queue.Full:
-                        continue
+            while chunk := f.read(CHUNK):
+                if not _put(chunks, chunk, stop):
+                    return
     except OSError as exc:  # handed to the consumer, which raises it
         errors.append(exc)
     finally:
-        with contextlib.suppress(queue.Full):
-            chunks.put(_DONE, timeout=0.1) if not stop.is_set() else None
+        _put(chunks, _DONE, stop)
 
 
 def compute_fixity(path: str | Path, copy_to: str | Path | None = None) -> Fixity:
@@ -56,15 +63,21 @@ def compute_fixity(path: str | Path, copy_to: str | Path | None = None) -> Fixit
     errors: list[BaseException] = []
     reader = threading.Thread(target=_read_ahead, args=(path, chunks, stop, errors), daemon=True)
     out = None
+    created = False
     try:
-        out = open(copy_to, "wb") if copy_to is not None else None
+        # "xb": the copy is always a new file, so cleaning up after a failure never
+        # removes anything that was there before.
+        out = open(copy_to, "xb") if copy_to is not None else None
+        created = copy_to is not None
         reader.start()
-        while (chunk := chunks.get()) is not _DONE:
-            sha256.update(chunk)
-            md5.update(chunk)
-            size += len(chunk)
-            if out is not None:
-                out.write(chunk)
+        with ThreadPoolExecutor(1) as md5_thread:  # md5 beside sha256: both drop the GIL
+            while (chunk := chunks.get()) is not _DONE:
+                pending = md5_thread.submit(md5.update, chunk)
+                sha256.update(chunk)
+                if out is not None:
+                    out.write(chunk)
+                pending.result()
+                size += len(chunk)
         if errors:
             raise errors[0]
         if out is not None:
@@ -73,8 +86,10 @@ def compute_fixity(path: str | Path, copy_to: str | Path | None = None) -> Fixit
     except BaseException:
         stop.set()
         if out is not None:
-            out.close()
+            with contextlib.suppress(OSError):  # a full disk fails the close too
+                out.close()
             out = None
+        if created:
             with contextlib.suppress(OSError):
                 Path(copy_to).unlink()
         raise

@@ -625,6 +625,7 @@ def test_a_wav_duration_counts_only_its_sound(testapp, arrange, consortium):
     "read: {exc}') and sent in the API answer",
     strict=True,
 )
+@pytest.mark.filterwarnings("ignore:Corrupt EXIF data")
 def test_a_rejection_reason_does_not_show_server_paths(testapp, arrange, consortium, settings):
     arrange(lambda root: root.users.add_token("admin", hash_token("admin-token")))
     whole = page_bytes(31, fmt="TIFF", compression="tiff_lzw")  # libtiff: directory last

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import io
 import os
 import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from digitization import fixity
 from digitization.fixity import CHUNK, Fixity, compute_fixity
 
 
@@ -69,13 +73,16 @@ def test_copy_to_writes_identical_bytes(tmp_path: Path, size: int) -> None:
     assert source.read_bytes() == data  # the original is untouched
 
 
-def test_copy_to_replaces_an_existing_file(tmp_path: Path) -> None:
+def test_copy_to_never_overwrites_an_existing_file(tmp_path: Path) -> None:
+    """The copy is always a new file: a failure's clean-up can never remove older data."""
     source = tmp_path / "master.bin"
     source.write_bytes(b"short")
     copy = tmp_path / "copy.bin"
     copy.write_bytes(b"a much longer earlier content")
-    compute_fixity(source, copy_to=copy)
-    assert copy.read_bytes() == b"short"
+    with pytest.raises(FileExistsError):
+        compute_fixity(source, copy_to=copy)
+    assert copy.read_bytes() == b"a much longer earlier content"
+    assert wait_for_no_readers() == []
 
 
 def test_missing_file_raises_oserror_and_leaves_no_thread(tmp_path: Path) -> None:
@@ -96,8 +103,8 @@ def test_missing_file_with_copy_to_raises_and_leaves_no_thread(tmp_path: Path) -
     assert wait_for_no_readers() == []
 
 
-def test_missing_file_with_copy_to_leaves_no_empty_copy(  # regression: 3f6a96f
-    tmp_path: Path) -> None:
+def test_missing_file_with_copy_to_leaves_no_empty_copy(tmp_path: Path) -> None:
+    """No orphan in staging (the copy used to be created before the source was read)."""
     copy = tmp_path / "copy.tif"
     with pytest.raises(OSError):
         compute_fixity(tmp_path / "missing.tif", copy_to=copy)
@@ -105,6 +112,7 @@ def test_missing_file_with_copy_to_leaves_no_empty_copy(  # regression: 3f6a96f
 
 
 def test_unwritable_copy_to_leaves_no_thread_hanging(tmp_path: Path) -> None:
+    """The reader used to stay blocked on the full queue when copy_to could not be opened."""
     source = tmp_path / "master.bin"
     source.write_bytes(os.urandom(12 * CHUNK))
     with pytest.raises(OSError):
@@ -112,15 +120,47 @@ def test_unwritable_copy_to_leaves_no_thread_hanging(tmp_path: Path) -> None:
     assert wait_for_no_readers(timeout=2) == []
 
 
-@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
-def test_write_failure_raises_instead_of_hanging(tmp_path: Path) -> None:
+class FullDisk(io.BufferedWriter):
+    """A file whose first write succeeds and every later one fails: the disk is full."""
+
+    def __init__(self, raw: io.RawIOBase) -> None:
+        super().__init__(raw)
+        self.writes = 0
+
+    def write(self, data: Any) -> int:
+        self.writes += 1
+        if self.writes > 1:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return super().write(data)
+
+
+@pytest.fixture
+def full_disk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Make writes to the returned path fail after the first chunk.
+
+    Never a real device such as /dev/full: compute_fixity removes its copy_to on failure,
+    which, run as root, removes the device node itself.
+    """
+    target = tmp_path / "staging-copy.bin"
+
+    def fake_open(file: Any, mode: str = "r", *args: Any, **kw: Any) -> Any:
+        if ("w" in mode or "x" in mode) and Path(file) == target:
+            return FullDisk(io.FileIO(file, "w"))
+        return open(file, mode, *args, **kw)
+
+    monkeypatch.setattr(fixity, "open", fake_open, raising=False)
+    return target
+
+
+def test_write_failure_raises_instead_of_hanging(tmp_path: Path, full_disk: Path) -> None:
+    """A failed write (disk full) used to deadlock: the consumer joined a blocked reader."""
     source = tmp_path / "master.bin"
-    source.write_bytes(os.urandom(12 * CHUNK))
-    outcome: dict[str, BaseException] = {}
+    source.write_bytes(os.urandom(12 * CHUNK))  # more chunks than the queue holds
+    outcome: dict[str, Any] = {}
 
     def run() -> None:
         try:
-            compute_fixity(source, copy_to="/dev/full")  # every write fails with ENOSPC
+            outcome["fixity"] = compute_fixity(source, copy_to=full_disk)
         except BaseException as exc:
             outcome["error"] = exc
 
@@ -128,4 +168,46 @@ def test_write_failure_raises_instead_of_hanging(tmp_path: Path) -> None:
     worker.start()
     worker.join(timeout=5)
     assert not worker.is_alive(), "compute_fixity hung after a failed write"
-    assert isinstance(outcome.get("error"), OSError)
+    assert isinstance(outcome.get("error"), OSError), outcome
+    assert outcome["error"].errno == errno.ENOSPC
+    assert not full_disk.exists()  # no partial copy left
+    assert wait_for_no_readers() == []
+
+
+class SlowMD5:
+    """An md5 whose update takes 0.15 s: a consumer slower than the reader (slow disk)."""
+
+    def __init__(self, *args: Any, **kw: Any) -> None:
+        self._md5 = REAL_MD5(*args, **kw)
+
+    def update(self, data: bytes) -> None:
+        time.sleep(0.15)
+        self._md5.update(data)
+
+    def hexdigest(self) -> str:
+        return self._md5.hexdigest()
+
+
+REAL_MD5 = hashlib.md5
+
+
+def test_a_consumer_slower_than_the_reader_still_finishes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = os.urandom(12 * CHUNK)  # more chunks than the queue holds
+    source = tmp_path / "master.bin"
+    source.write_bytes(data)
+    monkeypatch.setattr(hashlib, "md5", SlowMD5)
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["fixity"] = compute_fixity(source)
+        except BaseException as exc:
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, daemon=True)  # daemon: a hang cannot block exit
+    worker.start()
+    worker.join(timeout=8)  # 12 chunks × 0.15 s ≈ 1.8 s when it works
+    assert not worker.is_alive(), "compute_fixity never saw the end of the file"
+    assert outcome.get("fixity") == expected(data)
