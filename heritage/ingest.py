@@ -47,7 +47,9 @@ def add_duplicate_check(item: Item, examined: Examined, thresholds: Thresholds) 
         examined.fixity.sha256,
         examined.qa.dhash,
         same_sha=same,
-        near=item.files.dhashes(),
+        near=item.files.near_dhashes(examined.qa.dhash, thresholds.duplicate_distance)
+        if examined.qa.dhash is not None
+        else (),
         thresholds=thresholds,
     )
     examined.qa = examined.qa.with_check(check)

@@ -84,13 +84,21 @@ def _canvases(request: Any, item: Any) -> tuple[list[CanvasData], dict[str, int]
             service = _image_service(request, item, f)
             largest = service.sizes[-1] if service.sizes else None
             body = service.url(f"{largest[0]},{largest[1]}") if largest else service.url()
-            canvases.append(CanvasData(label=label, kind="image", body_id=body,
-                                       format="image/jpeg", image=service))
+            canvases.append(
+                CanvasData(
+                    label=label, kind="image", body_id=body, format="image/jpeg", image=service
+                )
+            )
         elif f.is_audio:
-            canvases.append(CanvasData(
-                label=label, kind="audio", format=f.mimetype,
-                body_id=request.route_url("iiif_media", item_id=item.item_id, file=f.__name__),
-                duration=float(f.techmd.get("duration") or 0.0)))
+            canvases.append(
+                CanvasData(
+                    label=label,
+                    kind="audio",
+                    format=f.mimetype,
+                    body_id=request.route_url("iiif_media", item_id=item.item_id, file=f.__name__),
+                    duration=float(f.techmd.get("duration") or 0.0),
+                )
+            )
         else:
             continue
         index[f.__name__] = len(canvases) - 1
@@ -104,8 +112,9 @@ def manifest_data(item: Any, request: Any) -> ManifestData:
     inst_name = _plain_map(institution.name)
     canvases, index = _canvases(request, item)
     types = {v["value"].casefold() for v in md.get("type", ())}
-    metadata = [(DC_LABELS[e], _lang_map(md[e])) for e in DC_ELEMENTS
-                if e in DC_LABELS and md.get(e)]
+    metadata = [
+        (DC_LABELS[e], _lang_map(md[e])) for e in DC_ELEMENTS if e in DC_LABELS and md.get(e)
+    ]
     inst_url = request.route_url("institution", inst_id=institution.__name__)
     return ManifestData(
         id=request.route_url("iiif_manifest", item_id=item.item_id),
@@ -115,20 +124,40 @@ def manifest_data(item: Any, request: Any) -> ManifestData:
         canvases=canvases,
         rights=item.rights,
         attribution={lang: [f"{names[0]}"] for lang, names in inst_name.items()},
-        provider={"id": inst_url, "label": inst_name,
-                  "homepage": institution.homepage or inst_url, "logo": institution.logo},
-        homepage={"id": request.route_url("item", item_id=item.item_id),
-                  "label": _lang_map(md.get("title")) or {"none": [item.item_id]}},
-        see_also=[{"id": request.route_url("api_item", item_id=item.item_id),
-                   "type": "Dataset", "format": "application/json",
-                   "label": {"en": ["Dublin Core record (JSON)"]}}],
-        part_of=[{"id": request.route_url("iiif_collection", coll_id=collection.__name__),
-                  "type": "Collection", "label": _plain_map(collection.title)}],
+        provider={
+            "id": inst_url,
+            "label": inst_name,
+            "homepage": institution.homepage or inst_url,
+            "logo": institution.logo,
+        },
+        homepage={
+            "id": request.route_url("item", item_id=item.item_id),
+            "label": _lang_map(md.get("title")) or {"none": [item.item_id]},
+        },
+        see_also=[
+            {
+                "id": request.route_url("api_item", item_id=item.item_id),
+                "type": "Dataset",
+                "format": "application/json",
+                "label": {"en": ["Dublin Core record (JSON)"]},
+            }
+        ],
+        part_of=[
+            {
+                "id": request.route_url("iiif_collection", coll_id=collection.__name__),
+                "type": "Collection",
+                "label": _plain_map(collection.title),
+            }
+        ],
         viewing_direction=item.viewing_direction,
         behavior="paged" if types & PAGED_TYPES and len(canvases) > 1 else "individuals",
-        ranges=[RangeData(label=_plain_map(s["label"]),
-                          canvases=tuple(index[n] for n in s["files"] if n in index))
-                for s in item.sections],
+        ranges=[
+            RangeData(
+                label=_plain_map(s["label"]),
+                canvases=tuple(index[n] for n in s["files"] if n in index),
+            )
+            for s in item.sections
+        ],
         start=0 if canvases else None,
         nav_date=_nav_date(item),
     )
@@ -145,8 +174,13 @@ class ManifestCache:
     @staticmethod
     def key(item: Any, request: Any) -> tuple:
         files = item.files
-        return (item.item_id, item._p_serial, files._p_serial, files.derived(),
-                request.application_url)
+        return (
+            item.item_id,
+            item._p_serial,
+            files._p_serial,
+            files.derived(),
+            request.application_url,
+        )
 
     def get(self, item: Any, request: Any) -> tuple[bytes, str]:
         """Return ``(body, etag)`` of the item's manifest, building it if needed."""
@@ -156,8 +190,9 @@ class ManifestCache:
             if hit is not None:
                 self._data.move_to_end(key)
                 return hit
-        body = json.dumps(build_manifest(manifest_data(item, request)),
-                          ensure_ascii=False, separators=(",", ":")).encode()
+        body = json.dumps(
+            build_manifest(manifest_data(item, request)), ensure_ascii=False, separators=(",", ":")
+        ).encode()
         entry = (body, hashlib.sha1(body, usedforsecurity=False).hexdigest())
         with self._lock:
             self._data[key] = entry

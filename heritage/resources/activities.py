@@ -34,8 +34,12 @@ class Activities(Persistent):
         if kind not in ("Create", "Update", "Delete"):
             raise ValueError(f"unknown activity {kind!r}")
         number = len(self)
-        activity = {"type": kind, "object": object_id, "object_type": object_type,
-                    "endTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")}
+        activity = {
+            "type": kind,
+            "object": object_id,
+            "object_type": object_type,
+            "endTime": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        }
         self.data[number] = activity
         self._count.change(1)
         return activity

@@ -16,6 +16,12 @@ from BTrees.LOBTree import LOBTree
 from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 
+BANDS = 8
+
+
+def _bands(dhash: int) -> list[tuple[int, int]]:
+    return [(i, (dhash >> (8 * i)) & 0xFF) for i in range(BANDS)]
+
 
 def _signed(dhash: int) -> int:
     """Map an unsigned 64-bit hash to the signed range an LOBTree key takes."""
@@ -37,6 +43,8 @@ class FileList(Persistent):
         self.by_sha256 = OOBTree()  # sha256 → file name
         self.by_dhash = LOBTree()  # signed 64-bit dHash → file name
         self.derived = Length()  # bumped when a pyramid is built: manifests change then
+        self.dhash_of = OOBTree()  # file name → dHash
+        self.by_band = OOBTree()  # (band, byte of the dHash) → names: near-duplicate lookup
 
     def append(self, f: Any) -> Any:
         number = self._next()
@@ -50,6 +58,23 @@ class FileList(Persistent):
 
     def remember_dhash(self, f: Any, dhash: int) -> None:
         self.by_dhash[_signed(dhash)] = f.__name__
+        self.dhash_of[f.__name__] = dhash
+        for key in _bands(dhash):
+            self.by_band[key] = (*self.by_band.get(key, ()), f.__name__)
+
+    def near_dhashes(self, dhash: int, distance: int) -> Iterator[tuple[int, str]]:
+        """Yield ``(dhash, name)`` of every file that may be within ``distance`` bits.
+
+        Two hashes within 7 bits share at least one of their 8 bytes (pigeonhole), so only
+        the files in those byte buckets are candidates: the cost follows the number of
+        similar pages, not the size of the item. Larger distances scan every hash.
+        """
+        if distance >= BANDS:
+            yield from self.dhashes()
+            return
+        names = {n for key in _bands(dhash) for n in self.by_band.get(key, ())}
+        for name in sorted(names, key=int):
+            yield self.dhash_of[name], name
 
     def dhashes(self) -> Iterator[tuple[int, str]]:
         """Yield ``(dhash, file name)``: plain ints in buckets, no File is loaded."""

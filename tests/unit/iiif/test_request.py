@@ -687,7 +687,7 @@ def test_large_but_not_huge_numbers_anywhere(n, parameter, template):
 
 
 @pytest.mark.xfail(
-    reason="BUG: iiif/image/request.py:96-98, 129, 154-157 numbers of hundreds of digits "
+    reason="BUG: iiif/image/request.py:96-98, 129, 139, 154-157 numbers of hundreds of digits "
     "escape as OverflowError/ValueError (see test_huge_numbers_are_400)",
     strict=True,
 )
