@@ -17,6 +17,19 @@ def includeme(config: Configurator) -> None:
     config.add_route(
         "staff_item_upload", "/staff/items/{item_id}/upload", traverse="/items/{item_id}"
     )
+    config.add_route("iiif_manifest", "/iiif/manifests/{item_id}", traverse="/items/{item_id}")
+    config.add_route("iiif_collection_top", "/iiif/collection")
+    config.add_route(
+        "iiif_institution", "/iiif/institutions/{inst_id}", traverse="/institutions/{inst_id}"
+    )
+    config.add_route(
+        "iiif_collection", "/iiif/collections/{coll_id}", traverse="/collections/{coll_id}"
+    )
+    config.add_route("iiif_changes", "/iiif/discovery/changes")
+    config.add_route("iiif_changes_page", "/iiif/discovery/changes/pages/{page}")
+    config.add_route("iiif_media", "/iiif/media/{item_id}/{file}", traverse="/items/{item_id}")
+    config.add_route("embed", "/embed/{item_id}", traverse="/items/{item_id}")
+    config.add_route("compare", "/compare")
     config.add_route("iiif_image_base", "/iiif/3/{image_id}")
     config.add_route("iiif_image_info", "/iiif/3/{image_id}/info.json")
     config.add_route("iiif_image", "/iiif/3/{image_id}/{region}/{size}/{rotation}/{quality}")
