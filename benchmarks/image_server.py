@@ -620,6 +620,13 @@ def ours(procs: Processes, driver: Driver, work: Path, master: Path, args) -> li
     cached_files = sum(1 for p in cache.rglob("*") if p.is_file()) if cache.is_dir() else 0
     print(f"  disk cache after the mix: {cached_files} files", flush=True)
     procs.stop(server)
+    warnings = serve_log.read_text(errors="replace").count("Task queue depth")
+    if warnings:
+        print(
+            f"  waitress logged {warnings} 'Task queue depth' warnings (more connections "
+            "than threads: each queued request logs one line)",
+            flush=True,
+        )
     return tiles
 
 

@@ -18,10 +18,12 @@ def body_limit_tween_factory(handler: Callable, registry: Any) -> Callable:
 
     def tween(request: Any) -> Any:
         length = request.content_length or 0
-        cap = upload_limit if request.path.endswith(UPLOAD_PATH_SUFFIXES) else limit
+        # PATH_INFO as WSGI gives it: request.path would fail on a non-UTF-8 escape (%FF)
+        path = request.environ.get("PATH_INFO", "")
+        cap = upload_limit if path.endswith(UPLOAD_PATH_SUFFIXES) else limit
         if length > cap:
             message = f"request body too large: {length} bytes, the limit is {cap} bytes"
-            if request.path.startswith("/api/"):
+            if path.startswith("/api/"):
                 response = HTTPRequestEntityTooLarge(json_body={"error": message})
             else:
                 response = HTTPRequestEntityTooLarge(message)

@@ -6,7 +6,7 @@ import logging
 from typing import Any
 
 from pyramid.csrf import get_csrf_token
-from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken
+from pyramid.exceptions import BadCSRFOrigin, BadCSRFToken, URLDecodeError
 from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPFound, HTTPNotFound
 from pyramid.renderers import render_to_response
 from pyramid.view import exception_view_config, forbidden_view_config, notfound_view_config
@@ -70,6 +70,15 @@ def bad_csrf(exc: Exception, request: Any) -> Any:
         "The form or request is missing its security (CSRF) token, or it has expired. "
         "Reload the page and try again.",
     )
+
+
+@exception_view_config(URLDecodeError)
+def bad_url(exc: Exception, request: Any) -> Any:
+    response = request.response
+    response.status_int = 400
+    response.content_type = "text/plain"
+    response.text = "Bad request: the address is not valid UTF-8.\n"
+    return response
 
 
 @exception_view_config(HTTPBadRequest)

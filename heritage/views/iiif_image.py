@@ -6,8 +6,11 @@ template, no session write, no database write.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 from pyramid.authorization import ACLHelper, Everyone
@@ -23,6 +26,7 @@ from iiif.image.info import MEDIA_TYPE, build_info
 from iiif.image.pipeline import render, stored_file
 from iiif.image.request import IIIFError, Limits, parse_image_request
 
+FILE_NUMBER = re.compile(r"[1-9][0-9]{0,8}")
 PROFILE = "http://iiif.io/api/image/3/level2.json"
 PUBLIC_CACHE = "public, max-age=86400"
 PRIVATE_CACHE = "private, max-age=3600"
@@ -32,11 +36,19 @@ def _image(request: Any) -> tuple[Any, Any, str]:
     """Return ``(item, file, image_id)``; 404 for unknown ids and what the user may not see."""
     image_id = request.matchdict["image_id"]
     item_id, _, name = image_id.rpartition("_")
+    if not FILE_NUMBER.fullmatch(name):  # one spelling per image: "1", never "01" or "١"
+        raise IIIFError(404, "identifier", f"no image {image_id!r}")
     item = request.root.items.get(item_id) if item_id else None
     f = item.files.get(name) if item is not None else None
     if f is None or not f.is_image or not request.has_permission("view-media", item):
         raise IIIFError(404, "identifier", f"no image {image_id!r}")
     return item, f, image_id
+
+
+@functools.cache
+def _disk_cache(root: Path, max_bytes: int) -> DiskCache:
+    """One cache object per process, so its write count (which paces eviction) adds up."""
+    return DiskCache(root, max_bytes)
 
 
 def _cache_headers(response: Any, request: Any, item: Any) -> None:
@@ -107,11 +119,22 @@ def image(request: Any) -> Any:
     )
     hs = request.registry.heritage
     path = stored_file(req, pyramid, folder)
-    if path is None:
-        cache = DiskCache(derivatives_root(hs) / "cache", hs.image_cache_bytes)
-        path = cache.get(image_id, req.canonical)
+    if path is not None:
+        stat = path.stat()
+        etag, modified = f"{stat.st_mtime_ns:x}-{stat.st_size:x}", stat.st_mtime
+    else:
+        # A computed image is a function of the pyramid and the request: its validators
+        # come from those, not from the cache file (whose mtime records its last use).
+        source = (folder / PYRAMID_JSON).stat()
+        etag = hashlib.sha1(
+            f"{source.st_mtime_ns}/{req.canonical}".encode(), usedforsecurity=False
+        ).hexdigest()
+        modified = source.st_mtime
+        cache = _disk_cache(derivatives_root(hs) / "cache", hs.image_cache_bytes)
+        key = f"{image_id}/{source.st_mtime_ns:x}"  # a rebuilt pyramid starts afresh
+        path = cache.get(key, req.canonical)
         if path is None:
-            path = cache.put(image_id, req.canonical, render(req, pyramid, folder))
+            path = cache.put(key, req.canonical, render(req, pyramid, folder))
     if hs.x_accel_prefix:  # nginx sends the file; Python only decided who may have it
         response = Response(content_type=req.mimetype)
         response.headers["X-Accel-Redirect"] = (
@@ -119,9 +142,8 @@ def image(request: Any) -> Any:
         )
     else:
         response = FileResponse(str(path), request=request, content_type=req.mimetype)
-    stat = path.stat()
-    response.etag = f"{int(stat.st_mtime_ns):x}-{stat.st_size:x}"
-    response.last_modified = stat.st_mtime
+    response.etag = etag
+    response.last_modified = modified
     base_id = request.route_url("iiif_image_base", image_id=image_id)
     response.headers["Link"] = (
         f'<{base_id}/{req.canonical}>;rel="canonical", <{PROFILE}>;rel="profile"'
@@ -146,5 +168,5 @@ def iiif_error(exc: IIIFError, request: Any) -> Any:
 @subscriber(NewResponse)
 def cors(event: NewResponse) -> None:
     """Everything public under /iiif/ may be used by any site (ARCHITECTURE.md)."""
-    if event.request.path.startswith("/iiif/"):
+    if event.request.environ.get("PATH_INFO", "").startswith("/iiif/"):
         event.response.headers["Access-Control-Allow-Origin"] = "*"

@@ -15,12 +15,15 @@ FORMATS = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp", "tif":
 #: Formats the spec names that we do not produce: a valid request we cannot answer.
 SPEC_FORMATS = {"gif", "jp2", "pdf"}
 QUALITIES = ("default", "color", "gray", "bitonal")
-_NUMBER = r"(?:\d+(?:\.\d+)?|\.\d+)"
-_INT4 = re.compile(r"^(\d+),(\d+),(\d+),(\d+)$")
-_PCT4 = re.compile(rf"^pct:({_NUMBER}),({_NUMBER}),({_NUMBER}),({_NUMBER})$")
-_SIZE_WH = re.compile(r"^(\d*),(\d*)$")
-_PCT = re.compile(rf"^pct:({_NUMBER})$")
-_ROTATION = re.compile(rf"^(!?)({_NUMBER})$")
+# ASCII digits only (§4.7), and few enough of them that no arithmetic can overflow:
+# nine integer digits is more pixels than any image has.
+_INT = r"[0-9]{1,9}"
+_NUMBER = r"(?:[0-9]{1,9}(?:\.[0-9]{1,9})?|\.[0-9]{1,9})"
+_INT4 = re.compile(rf"({_INT}),({_INT}),({_INT}),({_INT})")
+_PCT4 = re.compile(rf"pct:({_NUMBER}),({_NUMBER}),({_NUMBER}),({_NUMBER})")
+_SIZE_WH = re.compile(rf"({_INT})?,({_INT})?")
+_PCT = re.compile(rf"pct:({_NUMBER})")
+_ROTATION = re.compile(rf"(!?)({_NUMBER})")
 
 
 class IIIFError(Exception):
@@ -90,9 +93,9 @@ def parse_region(region: str, width: int, height: int) -> tuple[int, int, int, i
         side = min(width, height)
         x, y = (width - side) // 2, (height - side) // 2
         return x, y, side, side, side == width == height
-    if match := _INT4.match(region):
+    if match := _INT4.fullmatch(region):
         x, y, w, h = (int(v) for v in match.groups())
-    elif match := _PCT4.match(region):
+    elif match := _PCT4.fullmatch(region):
         px, py, pw, ph = (float(v) for v in match.groups())
         x, y = round(px * width / 100), round(py * height / 100)
         w, h = round(pw * width / 100), round(ph * height / 100)
@@ -125,14 +128,14 @@ def parse_size(size: str, rw: int, rh: int, limits: Limits) -> tuple[int, int, b
             width, height = rw, rh
             if rw > limits.max_width or rh > limits.max_height or rw * rh > limits.max_area:
                 width, height = _fit_max(rw, rh, limits)
-    elif match := _PCT.match(body):
+    elif match := _PCT.fullmatch(body):
         n = float(match.group(1))
         if n <= 0:
             raise IIIFError(400, "size", "pct:n must be above 0")
         if n > 100 and not up:
             raise IIIFError(400, "size", "pct:n above 100 needs ^ to upscale")
         width, height = max(1, round(rw * n / 100)), max(1, round(rh * n / 100))
-    elif body.startswith("!") and (match := _SIZE_WH.match(body[1:])) and all(match.groups()):
+    elif body.startswith("!") and (match := _SIZE_WH.fullmatch(body[1:])) and all(match.groups()):
         bw, bh = int(match.group(1)), int(match.group(2))
         if bw == 0 or bh == 0:
             raise IIIFError(400, "size", "!w,h needs a width and height above 0")
@@ -145,10 +148,18 @@ def parse_size(size: str, rw: int, rh: int, limits: Limits) -> tuple[int, int, b
                 "size",
                 f"!{bw},{bh} is larger than the region ({rw}×{rh}); use ^!w,h to upscale",
             )
-        width, height = max(1, int(rw * scale + 1e-9)), max(1, int(rh * scale + 1e-9))
-        if up:
-            width, height = min(width, limits.max_width), min(height, limits.max_height)
-    elif match := _SIZE_WH.match(body):
+        # As large as possible within the box and the server's limits, keeping the aspect
+        # ratio; rounded like w, and ,h so the same size has the same canonical URL.
+        scale = min(
+            scale,
+            limits.max_width / rw,
+            limits.max_height / rh,
+            math.sqrt(limits.max_area / (rw * rh)),
+        )
+        width, height = max(1, min(bw, round(rw * scale))), max(1, min(bh, round(rh * scale)))
+        if width * height > limits.max_area:  # rounding up crossed maxArea: round down
+            width, height = max(1, int(rw * scale)), max(1, int(rh * scale))
+    elif match := _SIZE_WH.fullmatch(body):
         sw, sh = match.groups()
         if not sw and not sh:
             raise IIIFError(400, "size", "',' alone is not a size; give w, ,h or w,h")
@@ -184,7 +195,7 @@ def parse_size(size: str, rw: int, rh: int, limits: Limits) -> tuple[int, int, b
 
 
 def parse_rotation(rotation: str) -> tuple[bool, float]:
-    match = _ROTATION.match(rotation)
+    match = _ROTATION.fullmatch(rotation)
     if not match:
         raise IIIFError(400, "rotation", f"{rotation!r} is not n or !n with 0 <= n <= 360")
     value = float(match.group(2))

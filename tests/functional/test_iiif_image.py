@@ -293,8 +293,11 @@ def test_computed_images_are_cached(testapp, app, images):
     assert im.size == (138, 200) and im.mode == "L"  # rotated: 200×138 on its side
     canonical = "full/200,138/90/gray.png"
     assert f'/{images.public}/{canonical}>;rel="canonical"' in first.headers["Link"]
-    cached = derivatives_root(app.registry.heritage) / "cache" / images.public / canonical
-    assert cache_files(app, images.public) == [cached]
+    (cached,) = cache_files(app, images.public)
+    # below the image's folder, one per pyramid build (a rebuild starts afresh), then the path
+    assert cached.relative_to(
+        derivatives_root(app.registry.heritage) / "cache" / images.public
+    ).parts[1:] == tuple(canonical.split("/"))
     assert cached.read_bytes() == first.body
     # the second request, in any form with the same canonical form, is the cached file
     cached.write_bytes(b"from the cache")
@@ -304,14 +307,6 @@ def test_computed_images_are_cached(testapp, app, images):
     assert second.etag and second.headers["Cache-Control"] == "public, max-age=86400"
 
 
-@pytest.mark.xfail(
-    reason="BUG: heritage/views/iiif_image.py:112,122-124 takes the ETag (mtime_ns-size) and "
-    "Last-Modified of a cached computed image from its file after DiskCache.get has touched "
-    "its mtime (iiif/image/cache.py:33, the LRU clock), so they change on every request: "
-    "GET …/full/200,/90/gray.png with If-None-Match: <the ETag just received> is a 200 with "
-    "a new ETag, never a 304",
-    strict=True,
-)
 def test_a_cached_image_keeps_its_etag(testapp, images):
     path = url(images.public, "full/200,/90/gray.png")
     testapp.get(path)  # computed and cached
@@ -348,9 +343,9 @@ def test_x_accel_redirect_leaves_the_sending_to_nginx(testapp, images, extra_set
     )
     assert res.body == b""
     res = testapp.get(url(images.public, "full/100,/0/gray.jpg"))
-    assert res.headers["X-Accel-Redirect"] == (
-        f"/_tiles/cache/{images.public}/full/100,69/0/gray.jpg"
-    )
+    redirect = res.headers["X-Accel-Redirect"]
+    assert redirect.startswith(f"/_tiles/cache/{images.public}/")
+    assert redirect.endswith("/full/100,69/0/gray.jpg")
 
 
 # -- errors ---------------------------------------------------------------------------------
@@ -410,14 +405,6 @@ def test_unknown_ids_are_404(testapp, images):
             assert res.headers["Access-Control-Allow-Origin"] == "*"
 
 
-@pytest.mark.xfail(
-    reason="BUG: heritage/views/iiif_image.py:33-36 looks the file up with FileList.get, "
-    "which is int(name): pns-ms-0001_01, pns-ms-0001_+1, pns-ms-0001_%201 and "
-    "pns-ms-0001_%EF%BC%91 (full-width 1) name file 1 and pass the access check, then the "
-    "pyramid is looked for under that spelling (image_dir(hs, image_id), line 50), is never "
-    "there, and the answer is 503 + Retry-After forever, not 404",
-    strict=True,
-)
 @pytest.mark.parametrize("alias", ["01", "+1", "%201", "1%20", "%EF%BC%91"])
 def test_other_spellings_of_a_file_number_are_404(testapp, images, alias):
     image_id = images.public.rpartition("_")[0] + "_" + alias
@@ -578,15 +565,6 @@ def test_nasty_urls_never_500(testapp, images):
     assert failures == []
 
 
-@pytest.mark.xfail(
-    reason="BUG: heritage/tweens.py:21 (body_limit_tween, above the exception views) reads "
-    "request.path, which raises UnicodeDecodeError for a percent-encoded byte that is not "
-    "UTF-8: GET /iiif/3/%FF%FE/info.json (or any URL with %FF, e.g. /items/%FF) escapes the "
-    "app (a 500 from the server) instead of a 400/404; the cors subscriber "
-    "(heritage/views/iiif_image.py:149) reads request.path too",
-    raises=UnicodeDecodeError,
-    strict=True,
-)
 @pytest.mark.parametrize(
     "path", ["/iiif/3/%FF%FE/info.json", "/iiif/3/pns-ms-0001_1/full/max/0/default.%FF"]
 )
@@ -595,12 +573,6 @@ def test_paths_that_are_not_utf8_are_not_500(testapp, images, path):
     assert res.status_int in (400, 404)
 
 
-@pytest.mark.xfail(
-    reason="BUG: iiif/image/request.py:96-98, 129, 139, 154-157 numbers of hundreds of digits "
-    "escape the parser as OverflowError/ValueError, so the server answers 500 (see "
-    "tests/unit/iiif/test_request.py::test_huge_numbers_are_400)",
-    strict=True,
-)
 @pytest.mark.parametrize(
     "path",
     [

@@ -570,7 +570,7 @@ def test_dry_run_reports_and_stores_nothing(tmp_path):
 @pytest.mark.xfail(
     reason="BUG: --dry-run does not predict a near-duplicate of an earlier page of the same "
     "batch: it says 'passed' where the real run flags 'duplicate' (heritage/scripts/"
-    "ingest.py _ingest: add_duplicate_check compares with the stored files' dHashes only, "
+    "ingest.py:94-96: add_duplicate_check compares with the stored files' dHashes only, "
     "the batch dict remembers sha256s, not dHashes)",
     strict=True,
 )

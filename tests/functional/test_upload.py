@@ -595,7 +595,7 @@ def junk_chunk_wav(seconds: float = 1.0, rate: int = 22050) -> bytes:
     reason="BUG: a WAV's duration is exiftool's Composite:Duration, which is the FILE size "
     "over the byte rate: header and metadata chunks (JUNK, bext, iXML, LIST) count as sound, "
     "so a 1 s recording with a JUNK chunk is recorded as 2.001 s "
-    "(digitization/techmd.py normalize(): only FLAC gets an exact duration)",
+    "(digitization/techmd.py:121 normalize(): only FLAC gets an exact duration)",
     strict=True,
 )
 def test_a_wav_duration_counts_only_its_sound(testapp, arrange, consortium):
@@ -621,7 +621,7 @@ def test_a_wav_duration_counts_only_its_sound(testapp, arrange, consortium):
 @pytest.mark.xfail(
     reason="BUG: a rejection reason shows the server's staging path: Pillow's message "
     "\"cannot identify image file '/…/var/staging/upload-<hex>-name.tif'\" is passed on "
-    "as is (digitization/ingest.py Examiner._check_pixels, 'the image header cannot be "
+    "as is (digitization/ingest.py:201 Examiner._check_pixels, 'the image header cannot be "
     "read: {exc}') and sent in the API answer",
     strict=True,
 )
