@@ -20,7 +20,7 @@ from PIL import Image
 from digitization.fixity import Fixity, compute_fixity
 from digitization.formats import FormatError, Identification, Identifier
 from digitization.qa import ImageQA, Thresholds, check_image
-from digitization.techmd import ExifTool, TechMDError
+from digitization.techmd import ExifTool, TechMDError, wav_duration
 
 #: A file in a batch folder that gives the page order, one filename a line ('#' comments).
 MANIFEST_NAMES = ("manifest.txt", "order.txt")
@@ -111,6 +111,7 @@ class Examiner:
 
     def __enter__(self) -> Examiner:
         self.staging_dir.mkdir(parents=True, exist_ok=True)
+        _remove_abandoned(self.staging_dir)
         self._exiftool.__enter__()
         self.identifier = Identifier()
         return self
@@ -166,6 +167,10 @@ class Examiner:
         t1 = clock()
         try:
             result.techmd = self._exiftool.extract(staged)
+            if result.techmd.get("mimetype") in ("audio/x-wav", "audio/wav"):
+                exact = wav_duration(staged)
+                if exact is not None:
+                    result.techmd["duration"] = round(exact, 3)
             result.timings["metadata"] = clock() - t1
             result.identification = self.identifier.identify(
                 staged, exiftool_mime=result.techmd.get("mimetype")
@@ -198,12 +203,29 @@ class Examiner:
         except Image.DecompressionBombError:
             pass  # measured below from the header
         except (OSError, SyntaxError) as exc:
-            raise FormatError(f"the image header cannot be read: {exc}") from None
+            # Pillow's message names the staged path: a server detail the sender need not see
+            reason = str(exc).replace(str(staged), result.filename)
+            raise FormatError(f"the image header cannot be read: {reason}") from None
         if width and height and width * height > self.max_pixels:
             raise FormatError(
                 f"{width}×{height} pixels ({width * height:,}) is over the limit of "
                 f"{self.max_pixels:,}: refused as a possible decompression bomb"
             )
+
+
+#: A staged copy older than this belongs to an ingest that was killed: no batch file
+#: takes a day between its copy and its commit.
+ABANDONED_SECONDS = 24 * 3600
+
+
+def _remove_abandoned(staging_dir: Path) -> None:
+    limit = time.time() - ABANDONED_SECONDS
+    for entry in staging_dir.iterdir():
+        try:
+            if entry.is_file() and entry.stat().st_mtime < limit:
+                entry.unlink()
+        except OSError:
+            continue
 
 
 def safe_name(name: str) -> str:

@@ -195,3 +195,35 @@ class ExifTool:
         except exiftool.exceptions.ExifToolException as exc:
             raise TechMDError(f"exiftool failed: {exc}") from exc
         return [normalize(a) for a in answers]
+
+
+def wav_duration(path: Path) -> float | None:
+    """Return a WAV file's duration from its ``data`` chunk and byte rate.
+
+    exiftool divides the whole file size by the byte rate, so recorders' extra chunks
+    (JUNK, bext, iXML) count as sound; a canvas's duration must be the sound's.
+    """
+    try:
+        with open(path, "rb") as f:
+            if f.read(4) != b"RIFF":
+                return None
+            f.read(4)
+            if f.read(4) != b"WAVE":
+                return None
+            byte_rate = None
+            while header := f.read(8):
+                if len(header) < 8:
+                    return None
+                kind, size = header[:4], int.from_bytes(header[4:], "little")
+                if kind == b"fmt ":
+                    fmt = f.read(size)
+                    byte_rate = int.from_bytes(fmt[8:12], "little")
+                    if size % 2:
+                        f.read(1)
+                elif kind == b"data":
+                    return size / byte_rate if byte_rate else None
+                else:
+                    f.seek(size + (size % 2), 1)  # chunks are padded to even sizes
+    except OSError:
+        return None
+    return None

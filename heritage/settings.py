@@ -68,7 +68,7 @@ TABLE: tuple[Setting, ...] = (
     Setting("secret", str, "", "session signing secret; empty: kept in var_dir/session.secret"),
     Setting("public_url", asurl, "", "the site's public base URL; empty: built from the request"),
     Setting("max_body_bytes", asbytesize, "1MB", "largest request body outside uploads"),
-    Setting("max_upload_bytes", asbytesize, "2GB", "largest uploaded file"),
+    Setting("max_upload_bytes", asbytesize, "2GB", "largest upload request (all its files)"),
     Setting("max_image_pixels", int, 400_000_000, "Pillow decompression-bomb limit"),
     Setting("languages", aslist, ("en", "ms", "id"), "interface languages, first is default"),
     Setting("secure_cookies", asbool, False, "send session cookies over HTTPS only"),

@@ -20,6 +20,7 @@ from rich.progress import (
 from rich.table import Table
 
 from digitization.ingest import BatchError, Examined, Examiner, plan_batch
+from digitization.qa import check_duplicate
 from heritage.ingest import (
     add_duplicate_check,
     known_checker,
@@ -60,6 +61,7 @@ def _ingest(
     err = Console(stderr=True)
     results: list[tuple[Examined, str]] = []
     batch: dict[str, str] = {}  # sha256 → file name, for a dry run's own duplicates
+    batch_dhashes: list[tuple[int, str]] = []  # and its near-duplicates
     started = time.monotonic()
     total_bytes = 0
     progress = Progress(
@@ -92,8 +94,9 @@ def _ingest(
             examined = examiner.examine(path, thresholds, known=known)
             if not examined.rejection and not examined.skipped:
                 batch[examined.fixity.sha256] = examined.filename
-                if dry_run:
+                if dry_run:  # what the real run would find: stored pages, then this batch's
                     add_duplicate_check(item, examined, thresholds)
+                    _check_against_batch(examined, batch_dhashes, thresholds)
             tm.abort()
             outcome = _outcome(examined)
             if outcome == "accepted" and dry_run:
@@ -115,6 +118,25 @@ def _ingest(
             )
     _summary(results, dry_run=dry_run)
     return EXIT_REJECTED if any(o == "rejected" for _, o in results) else EXIT_OK
+
+
+def _check_against_batch(
+    examined: Examined, batch_dhashes: list[tuple[int, str]], thresholds: Any
+) -> None:
+    qa = examined.qa
+    if qa is None or qa.dhash is None:
+        return
+    if qa.check("duplicate").passed and batch_dhashes:
+        check = check_duplicate(
+            examined.fixity.sha256,
+            qa.dhash,
+            same_sha=None,
+            near=batch_dhashes,
+            thresholds=thresholds,
+        )
+        if not check.passed:
+            examined.qa = qa.with_check(check)
+    batch_dhashes.append((qa.dhash, examined.filename))
 
 
 def _outcome(examined: Examined) -> str:

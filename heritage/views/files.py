@@ -93,5 +93,6 @@ def staff_upload(context: Item, request: Any) -> Any:
     if request.headers.get("Accept", "").startswith("application/json"):  # upload.js
         request.response.status_int = _status(results)
         request.response.json_body = {"item": context.item_id, "files": results}
+        request.response.content_type = "application/json"
         return request.response
     return HTTPFound(request.route_url("staff_item", item_id=context.item_id))

@@ -567,13 +567,6 @@ def test_dry_run_reports_and_stores_nothing(tmp_path):
     assert repo.files() == []
 
 
-@pytest.mark.xfail(
-    reason="BUG: --dry-run does not predict a near-duplicate of an earlier page of the same "
-    "batch: it says 'passed' where the real run flags 'duplicate' (heritage/scripts/"
-    "ingest.py:94-96: add_duplicate_check compares with the stored files' dHashes only, "
-    "the batch dict remembers sha256s, not dHashes)",
-    strict=True,
-)
 def test_dry_run_predicts_a_near_duplicate_in_the_batch(repo, tmp_path):
     batch = tmp_path / "batch"
     batch.mkdir()

@@ -382,11 +382,6 @@ def test_the_browser_form_uploads_and_shows_the_results(
     assert staging(settings) == []
 
 
-@pytest.mark.xfail(
-    reason="BUG: the staff upload's JSON answer (for upload.js) is sent as text/html: "
-    "heritage/views/files.py:95 sets response.json_body, which does not set the content type",
-    strict=True,
-)
 def test_the_upload_answer_for_upload_js_is_json(testapp, consortium):
     login(testapp, "admin")
     item = consortium.unpublished
@@ -591,13 +586,6 @@ def junk_chunk_wav(seconds: float = 1.0, rate: int = 22050) -> bytes:
     return b"RIFF" + struct.pack("<I", len(body)) + body
 
 
-@pytest.mark.xfail(
-    reason="BUG: a WAV's duration is exiftool's Composite:Duration, which is the FILE size "
-    "over the byte rate: header and metadata chunks (JUNK, bext, iXML, LIST) count as sound, "
-    "so a 1 s recording with a JUNK chunk is recorded as 2.001 s "
-    "(digitization/techmd.py:121 normalize(): only FLAC gets an exact duration)",
-    strict=True,
-)
 def test_a_wav_duration_counts_only_its_sound(testapp, arrange, consortium):
     arrange(lambda root: root.users.add_token("admin", hash_token("admin-token")))
     answer = upload(
@@ -618,13 +606,6 @@ def test_a_wav_duration_counts_only_its_sound(testapp, arrange, consortium):
     assert techmd["duration"] == 1.0
 
 
-@pytest.mark.xfail(
-    reason="BUG: a rejection reason shows the server's staging path: Pillow's message "
-    "\"cannot identify image file '/…/var/staging/upload-<hex>-name.tif'\" is passed on "
-    "as is (digitization/ingest.py:201 Examiner._check_pixels, 'the image header cannot be "
-    "read: {exc}') and sent in the API answer",
-    strict=True,
-)
 @pytest.mark.filterwarnings("ignore:Corrupt EXIF data")
 def test_a_rejection_reason_does_not_show_server_paths(testapp, arrange, consortium, settings):
     arrange(lambda root: root.users.add_token("admin", hash_token("admin-token")))
