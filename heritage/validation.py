@@ -103,6 +103,28 @@ def item_schema(*, partial: bool) -> colander.SchemaNode:
             missing=colander.drop,
         )
     )
+    section = colander.SchemaNode(colander.Mapping(unknown="raise"), name="section")
+    section.add(_language_map("label"))
+    section.add(
+        colander.SchemaNode(
+            colander.Sequence(),
+            colander.SchemaNode(
+                colander.String(),
+                validator=colander.Regex(r"^[1-9][0-9]{0,8}$", 'a file number, e.g. "3"'),
+            ),
+            name="files",
+            validator=colander.Length(min=1, max=10_000),
+        )
+    )
+    schema.add(
+        colander.SchemaNode(
+            colander.Sequence(),
+            section,
+            name="sections",
+            validator=colander.Length(max=1000),
+            missing=colander.drop,
+        )
+    )
     return schema
 
 

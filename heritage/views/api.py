@@ -55,6 +55,8 @@ def item_json(item: Item, request: Any) -> dict[str, Any]:
         "access": item.access,
         "rights": item.rights,
         "viewing_direction": item.viewing_direction,
+        "sections": [{"label": s["label"], "files": list(s["files"])} for s in item.sections],
+        "manifest": request.route_url("iiif_manifest", item_id=item.item_id),
         "metadata": {k: list(v) for k, v in item.metadata.items()},
         "modified": item.modified,
     }
@@ -156,6 +158,10 @@ class ItemsAPI:
         for name in ("rights", "viewing_direction"):
             if name in fields:
                 setattr(item, name, fields[name])
+        if "sections" in fields:  # the table of contents (IIIF ranges), in order
+            item.sections = tuple(
+                {"label": dict(s["label"]), "files": tuple(s["files"])} for s in fields["sections"]
+            )
         item.touch()
         return item_json(item, self.request)
 

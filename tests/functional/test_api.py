@@ -150,3 +150,41 @@ def test_admin_creates_an_institution_and_a_curator_a_collection(testapp, consor
         status=403,
     )
     testapp.post_json("/api/institutions", body, headers=headers, status=403)
+
+
+def test_sections_become_the_manifest_table_of_contents(testapp, curator, arrange, tmp_path):
+    from digitization.samples import make_sample_page
+
+    def add_pages(root):
+        item = root.items["pns-ms-0001"]
+        for n in (1, 2, 3):
+            item.add_file(
+                make_sample_page(tmp_path / f"p{n}.jpg", seed=n, page_no=n, width=400, height=500),
+                f"p{n}.jpg",
+            )
+
+    arrange(add_pages)
+    body = {
+        "sections": [
+            {"label": {"ms": "Bab satu", "en": "Chapter one"}, "files": ["1", "2"]},
+            {"label": {"ms": "Bab dua"}, "files": ["3"]},
+        ]
+    }
+    saved = testapp.patch_json("/api/items/pns-ms-0001", body, headers=curator).json
+    assert saved["sections"][0]["files"] == ["1", "2"]
+    bad = testapp.patch_json(
+        "/api/items/pns-ms-0001",
+        {"sections": [{"label": {}, "files": []}]},
+        headers=curator,
+        status=400,
+    ).json["errors"]
+    assert set(bad) == {"sections.0.label", "sections.0.files"}
+    manifest = testapp.get("/iiif/manifests/pns-ms-0001").json
+    toc = manifest["structures"][0]["items"]
+    assert [r["label"] for r in toc] == [
+        {"ms": ["Bab satu"], "en": ["Chapter one"]},
+        {"ms": ["Bab dua"]},
+    ]
+    canvases = [c["id"] for c in manifest["items"]]
+    assert [c["id"] for c in toc[0]["items"]] == canvases[:2]
+    assert [c["id"] for c in toc[1]["items"]] == canvases[2:]

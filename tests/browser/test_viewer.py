@@ -1,0 +1,172 @@
+"""Mirador on the item page, in a partner site's iframe, and on /compare, in real Chromium.
+
+"Drawn" means: the Image API answered tile requests for the page with 200, and a
+screenshot of Mirador's OpenSeadragon canvas is not one flat colour. Screenshots are kept
+in pytest's temporary folder; their paths are printed (``pytest -s`` shows them).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image, ImageStat
+
+from .conftest import SAMPLE_IMAGE, SAMPLE_ITEM, http_status
+
+pytestmark = pytest.mark.browser
+
+#: A canvas counts as drawn above these (a blank one is one colour, deviation 0).
+MIN_STDDEV = 12.0
+MIN_COLOURS = 64
+DRAW_SECONDS = 20
+CANVAS = ".openseadragon-canvas"
+
+
+def is_tile(response: Any, base: str, image_id: str = SAMPLE_IMAGE) -> bool:
+    """An Image API image (not info.json) of ``image_id`` from ``base``, answered 200."""
+    prefix = f"{base}/iiif/3/{image_id}/"
+    return (
+        response.url.startswith(prefix)
+        and not response.url.endswith("/info.json")
+        and response.status == 200
+    )
+
+
+def canvas_stats(png: bytes) -> tuple[float, int]:
+    """Return the grey-level standard deviation and the number of distinct colours."""
+    image = Image.open(io.BytesIO(png)).convert("RGB")
+    colours = image.getcolors(maxcolors=1 << 20) or []
+    return ImageStat.Stat(image.convert("L")).stddev[0], len(colours)
+
+
+def wait_until_drawn(locator: Any, seconds: float = DRAW_SECONDS) -> tuple[bytes, float, int]:
+    """Screenshot ``locator`` until it is not blank (OpenSeadragon fades tiles in)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        png = locator.screenshot()
+        stddev, colours = canvas_stats(png)
+        if (stddev > MIN_STDDEV and colours > MIN_COLOURS) or time.monotonic() > deadline:
+            return png, stddev, colours
+        time.sleep(0.25)
+
+
+def save(png: bytes, folder: Path, name: str) -> Path:
+    path = folder / name
+    path.write_bytes(png)
+    print(f"\nscreenshot: {path}")
+    return path
+
+
+def test_item_page_viewer_draws_the_first_page(heritage_server, page, tmp_path):
+    base = heritage_server
+    tiles: list[str] = []
+    page.on("response", lambda r: tiles.append(r.url) if is_tile(r, base) else None)
+    started = time.monotonic()
+    with page.expect_response(lambda r: is_tile(r, base), timeout=30_000):
+        page.goto(f"{base}/items/{SAMPLE_ITEM}")
+    png, stddev, colours = wait_until_drawn(page.locator(f"#mirador {CANVAS}"))
+    drawn = time.monotonic() - started
+    save(page.locator(".viewer-box").screenshot(), tmp_path, "item-viewer.png")
+    save(png, tmp_path, "item-canvas.png")
+    print(f"tiles drawn in {drawn:.1f}s: {len(tiles)} image responses; stddev {stddev:.1f}")
+    assert stddev > MIN_STDDEV and colours > MIN_COLOURS, (stddev, colours)
+    assert tiles
+
+    # The share section: manifest link, drag-and-drop link, iframe snippet.
+    manifest = f"{base}/iiif/manifests/{SAMPLE_ITEM}"
+    assert page.locator("a.iiif-manifest").get_attribute("href") == manifest
+    drag = page.locator("a.iiif-drag").get_attribute("href")
+    assert drag.startswith(f"{manifest}?manifest=")
+    assert urllib.parse.parse_qs(urllib.parse.urlsplit(drag).query)["manifest"] == [manifest]
+    snippet = page.locator("#share-embed").input_value()
+    assert snippet.startswith(f'<iframe src="{base}/embed/{SAMPLE_ITEM}"')
+
+
+PARTNER_PAGE = """<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>A partner museum</title></head>
+<body>
+<h1>Our partner's manuscript</h1>
+<iframe id="viewer" src="{embed}" title="Viewer" width="900" height="650"
+        style="border:0" allowfullscreen></iframe>
+</body></html>
+"""
+
+
+def test_embed_in_an_iframe_on_another_origin(heritage_server, partner_site, page, tmp_path):
+    base = heritage_server
+    partner, folder = partner_site
+    embed = f"{base}/embed/{SAMPLE_ITEM}"
+    (folder / "partner.html").write_text(PARTNER_PAGE.format(embed=embed))
+    seen: dict[str, Any] = {}
+
+    def record(response: Any) -> None:
+        if response.url.startswith(base):
+            seen.setdefault(response.url, response)
+
+    page.on("response", record)
+    with page.expect_response(lambda r: is_tile(r, base), timeout=30_000):
+        page.goto(f"{partner}/partner.html")
+    frame = page.frame_locator("#viewer")
+    png, stddev, colours = wait_until_drawn(frame.locator(f"#mirador {CANVAS}"))
+    save(page.locator("#viewer").screenshot(), tmp_path, "embed-iframe.png")
+    print(f"embedded canvas stddev {stddev:.1f}, {colours} colours")
+    assert stddev > MIN_STDDEV and colours > MIN_COLOURS, (stddev, colours)
+
+    # Nothing forbids the framing, and the IIIF JSON may be read from any origin.
+    embed_headers = seen[embed].all_headers()
+    assert embed_headers.get("content-security-policy") == "frame-ancestors *"
+    assert "x-frame-options" not in embed_headers
+    manifest = f"{base}/iiif/manifests/{SAMPLE_ITEM}"
+    info = f"{base}/iiif/3/{SAMPLE_IMAGE}/info.json"
+    for url in (manifest, info):
+        assert url in seen, f"Mirador did not ask for {url}"
+        assert seen[url].status == 200
+        assert seen[url].all_headers().get("access-control-allow-origin") == "*", url
+    # A script on the partner's own page may fetch the manifest too (CORS).
+    label = page.evaluate(
+        "async (url) => (await (await fetch(url)).json()).type", manifest
+    )
+    assert label == "Manifest"
+
+
+def test_compare_opens_two_windows_side_by_side(heritage_server, page):
+    base = heritage_server
+    page.goto(f"{base}/compare?items={SAMPLE_ITEM},kaltim-ms-0001,no-such-item")
+    windows = page.locator(".mirador-window")
+    windows.nth(1).wait_for()
+    assert windows.count() == 2
+    first, second = windows.nth(0).bounding_box(), windows.nth(1).bounding_box()
+    assert first["x"] + first["width"] <= second["x"] + 1  # side by side, not stacked
+    assert "no-such-item" in page.locator(".compare-bar .skipped").inner_text()
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_embed_and_compare_hide_what_may_not_be_seen(heritage_server):
+    base = heritage_server
+    # Unpublished (staff only), and published with the record only: 404 for everyone else.
+    assert http_status(f"{base}/embed/pns-ms-0002") == 404
+    assert http_status(f"{base}/embed/sabahlib-fl-0002") == 404
+    assert http_status(f"{base}/embed/no-such-item") == 404
+    assert http_status(f"{base}/compare") == 400
+    assert http_status(f"{base}/compare?items=pns-ms-0002,no-such-item") == 404
+    status, body = get(f"{base}/compare?items={SAMPLE_ITEM},pns-ms-0002")
+    assert status == 200
+    assert "pns-ms-0002" in body  # said to be skipped, not shown
+    config = json.loads(body.split("data-mirador='", 1)[1].split("'", 1)[0])
+    assert [w["manifestId"] for w in config["windows"]] == [
+        f"{base}/iiif/manifests/{SAMPLE_ITEM}"
+    ]
