@@ -36,8 +36,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-# Run as a script, this folder is sys.path[0], and benchmarks/pyramid.py would shadow the
-# Pyramid web framework: take the folder off the path first (as benchmarks/ingest.py does).
+# Run as a script, this folder is sys.path[0], where a module named like a package (as
+# benchmarks/pyramid.py once was) shadows it: take the folder off the path first.
 _HERE = Path(__file__).resolve().parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 

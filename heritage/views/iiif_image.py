@@ -62,10 +62,20 @@ def _cache_headers(response: Any, request: Any, item: Any) -> None:
 
 def _pyramid(request: Any, image_id: str) -> tuple[Any, Any]:
     folder = image_dir(request.registry.heritage, image_id)
-    pyramid = read_pyramid(folder)
+    try:
+        mtime = (folder / PYRAMID_JSON).stat().st_mtime_ns
+    except OSError:
+        mtime = None
+    pyramid = _read_pyramid(folder, mtime) if mtime is not None else None
     if pyramid is None:
         raise IIIFError(503, "identifier", "the image is still being prepared; try again soon")
     return pyramid, folder
+
+
+@functools.lru_cache(maxsize=4096)
+def _read_pyramid(folder: Path, mtime_ns: int) -> Any:
+    """Read pyramid.json once per build (a rebuild changes its mtime, so the key)."""
+    return read_pyramid(folder)
 
 
 def _limits(request: Any) -> Limits:
@@ -120,7 +130,10 @@ def image(request: Any) -> Any:
     hs = request.registry.heritage
     path = stored_file(req, pyramid, folder)
     if path is not None:
-        stat = path.stat()
+        try:
+            stat = path.stat()
+        except OSError:  # a rebuild is replacing the tiles right now
+            raise IIIFError(503, "identifier", "the image's tiles are being rebuilt") from None
         etag, modified = f"{stat.st_mtime_ns:x}-{stat.st_size:x}", stat.st_mtime
     else:
         # A computed image is a function of the pyramid and the request: its validators
