@@ -118,7 +118,7 @@ def populate(db: Any, pages: int) -> None:
                 with f.blob.open("w") as blob:
                     blob.write(b"II*\x00 not really a page")
                 f.derivatives = dict(DERIVATIVES)
-                f.label.update({"en": f"page {n}", "ms": f"halaman {n}"})
+                f.label = {"en": f"page {n}", "ms": f"halaman {n}"}
                 item.files.append(f)
             step = max(1, pages // 10)
             item.sections = tuple(

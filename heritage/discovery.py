@@ -30,13 +30,17 @@ def item_changed(item: Any) -> None:
     visible = publicly_visible(item)
     listed = item.in_feed
     path = manifest_path(item.item_id)
+    # Several changes in one transaction make one activity; every transaction is seen, so
+    # an aggregator that read the feed between two edits never misses the second.
+    txn = root._p_jar.transaction_manager.get() if root._p_jar is not None else None
+    seen = txn is not None and getattr(item, "_v_feed_txn", None) is txn
     if visible and listed:
-        last = activities.data.get(len(activities) - 1)
-        if not (last and last["type"] in ("Create", "Update") and last["object"] == path):
-            activities.add("Update", path)  # a batch of edits is one Update in the feed
+        if not seen:
+            activities.add("Update", path)
     elif visible:
         activities.add("Create", path)
     elif listed:
         activities.add("Delete", path)
+    item._v_feed_txn = txn
     if visible != listed:
         item.in_feed = visible

@@ -89,7 +89,7 @@ def _canvases(request: Any, item: Any) -> tuple[list[CanvasData], dict[str, int]
                     label=label, kind="image", body_id=body, format="image/jpeg", image=service
                 )
             )
-        elif f.is_audio:
+        elif f.is_audio and (f.techmd.get("duration") or 0) > 0:  # a canvas needs a duration
             canvases.append(
                 CanvasData(
                     label=label,
@@ -174,11 +174,16 @@ class ManifestCache:
     @staticmethod
     def key(item: Any, request: Any) -> tuple:
         files = item.files
+        collection = item.collection  # its title and its institution's name are in it too
         return (
             item.item_id,
             item._p_serial,
             files._p_serial,
             files.derived(),
+            collection._p_serial,
+            collection.title._p_serial,
+            collection.institution._p_serial,
+            collection.institution.name._p_serial,
             request.application_url,
         )
 

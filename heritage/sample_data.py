@@ -580,7 +580,7 @@ def _add_files(item: Item, pages: Any, staging_dir: Path) -> list[File]:
     if pages == "photo":
         name = f"{item_id}.jpg"
         f = item.add_file(make_sample_photo(staging_dir / name, seed=seed), name)
-        f.label.update(_PHOTO_LABEL)
+        f.label = _PHOTO_LABEL
         return [f]
     count, script = pages
     files = []
@@ -588,7 +588,7 @@ def _add_files(item: Item, pages: Any, staging_dir: Path) -> list[File]:
         name = f"{item_id}-p{n:03d}.jpg"
         path = make_sample_page(staging_dir / name, seed=seed, page_no=n, script=script)
         f = item.add_file(path, name)
-        f.label.update(_page_label(n))
+        f.label = _page_label(n)
         files.append(f)
     return files
 

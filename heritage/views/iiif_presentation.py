@@ -7,6 +7,7 @@ sound the caller may not see answers 404, like the item's image URLs.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from pyramid.httpexceptions import HTTPNotFound
@@ -46,8 +47,7 @@ def _json(
     else:
         response.md5_etag()
     response.cache_control = "public, max-age=300" if public else "private, max-age=60"
-    if not public:
-        response.vary = ("Cookie", "Authorization")
+    response.vary = ("Accept",) if public else ("Accept", "Cookie", "Authorization")
     response.conditional_response = True
     return response
 
@@ -62,7 +62,7 @@ def manifest(context: Item, request: Any) -> Any:
         raise HTTPNotFound()
     body, etag = manifests.get(context, request)
     response = _json(request, body, public=publicly_visible(context), etag=etag)
-    response.last_modified = context.modified
+    response.last_modified = datetime.fromisoformat(context.modified)
     return response
 
 

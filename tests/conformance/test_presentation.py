@@ -504,13 +504,6 @@ def test_an_audio_canvas_validates(client, arrange, tmp_path, schema_validators)
     assert body["id"] == f"{BASE}/iiif/media/{item_id}/{name}"
 
 
-@pytest.mark.xfail(
-    reason="BUG: iiif/presentation/manifest.py:109-110 writes duration 0.0 (c.duration or 0.0) "
-    "for a recording whose duration is unknown (heritage/manifests.py:99, no techmd duration, "
-    "e.g. a file added with Item.add_file); Presentation 3 and iiif_3_0.json require a "
-    "positive duration (exclusiveMinimum 0), so the whole manifest is invalid",
-    strict=True,
-)
 def test_an_audio_file_of_unknown_duration_leaves_the_manifest_valid(
     client, arrange, tmp_path, schema_validators
 ):
@@ -578,23 +571,11 @@ def test_manifest_etag_and_304(site, client):
     client.get(collection, headers={"If-None-Match": etag}, status=304)
 
 
-@pytest.mark.xfail(
-    reason="BUG: heritage/views/iiif_presentation.py:65 sets response.last_modified to "
-    "Item.modified, an ISO 8601 string ('2026-11-24T21:50:17+00:00'); WebOb passes strings "
-    "through unchanged, so Last-Modified is not an HTTP-date (RFC 9110 §8.8.2)",
-    strict=True,
-)
 def test_manifest_last_modified_is_an_http_date(client):
     res = client.get("/iiif/manifests/pns-ms-0001", status=200)
     assert email.utils.parsedate_to_datetime(res.headers["Last-Modified"]).tzinfo is not None
 
 
-@pytest.mark.xfail(
-    reason="BUG: heritage/views/iiif_presentation.py:41-42 chooses the Content-Type from the "
-    "Accept header but sends no 'Vary: Accept' with its 'public, max-age=300' responses, so a "
-    "shared cache may answer an ld+json request with the application/json variant",
-    strict=True,
-)
 def test_content_negotiated_responses_vary_on_accept(client):
     res = client.get("/iiif/manifests/pns-ms-0001", headers={"Accept": "application/json"})
     assert "accept" in res.headers.get("Vary", "").lower()
