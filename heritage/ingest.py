@@ -90,6 +90,7 @@ def store_examined(
             "thresholds": thresholds.to_mapping(),
         }
     )
+    item.files.refresh(f)  # now with its technical metadata
     item.touch()
     _record_events(item, f, examined, checks, user=user, software=list(software))
     if f.is_image:

@@ -64,23 +64,25 @@ def _nav_date(item: Any) -> str:
     return ""
 
 
-def _image_service(request: Any, item: Any, f: Any) -> ImageService:
-    base = request.route_url("iiif_image_base", image_id=item.image_id(f))
-    if f.derivatives:
-        p = Pyramid.from_json(dict(f.derivatives))
+def _image_service(request: Any, item: Any, f: dict[str, Any]) -> ImageService:
+    base = request.route_url("iiif_image_base", image_id=f"{item.item_id}_{f['name']}")
+    if f["pyramid"]:
+        p = Pyramid.from_json(f["pyramid"])
         return ImageService(base, p.width, p.height, tuple(p.sizes))
-    w, h = f.techmd.get("width") or 1, f.techmd.get("height") or 1
-    if f.techmd.get("orientation") in (5, 6, 7, 8):
+    w, h = f["width"] or 1, f["height"] or 1
+    if f["orientation"] in (5, 6, 7, 8):
         w, h = h, w
     return ImageService(base, w, h)
 
 
 def _canvases(request: Any, item: Any) -> tuple[list[CanvasData], dict[str, int]]:
+    """Return the canvases from the file summaries: no File object is loaded."""
     canvases: list[CanvasData] = []
     index: dict[str, int] = {}
-    for f in item.files:
-        label = _plain_map(f.label) or {"none": [f.filename]}
-        if f.is_image:
+    for f in item.files.summaries():
+        label = _plain_map(f["label"]) or {"none": [f["filename"]]}
+        mimetype = f["mimetype"]
+        if mimetype.startswith("image/"):
             service = _image_service(request, item, f)
             largest = service.sizes[-1] if service.sizes else None
             body = service.url(f"{largest[0]},{largest[1]}") if largest else service.url()
@@ -89,19 +91,19 @@ def _canvases(request: Any, item: Any) -> tuple[list[CanvasData], dict[str, int]
                     label=label, kind="image", body_id=body, format="image/jpeg", image=service
                 )
             )
-        elif f.is_audio and (f.techmd.get("duration") or 0) > 0:  # a canvas needs a duration
+        elif mimetype.startswith("audio/") and (f["duration"] or 0) > 0:
             canvases.append(
                 CanvasData(
                     label=label,
                     kind="audio",
-                    format=f.mimetype,
-                    body_id=request.route_url("iiif_media", item_id=item.item_id, file=f.__name__),
-                    duration=float(f.techmd.get("duration") or 0.0),
+                    format=mimetype,
+                    body_id=request.route_url("iiif_media", item_id=item.item_id, file=f["name"]),
+                    duration=float(f["duration"]),
                 )
             )
         else:
-            continue
-        index[f.__name__] = len(canvases) - 1
+            continue  # a canvas needs dimensions or a duration
+        index[f["name"]] = len(canvases) - 1
     return canvases, index
 
 

@@ -65,7 +65,7 @@ def _record(root: Any, job: Any, result: Any) -> None:
         f = item.files.get(job.params["file"]) if item is not None else None
         if f is not None:
             f.derivatives = result.to_json()
-            item.files.derived.change(1)
+            item.files.refresh(f)
 
 
 def run_worker(

@@ -42,7 +42,8 @@ class FileList(Persistent):
         self._next = Length(1)
         self.by_sha256 = OOBTree()  # sha256 → file name
         self.by_dhash = LOBTree()  # signed 64-bit dHash → file name
-        self.derived = Length()  # bumped when a pyramid is built: manifests change then
+        self.derived = Length()  # bumped whenever a file's summary changes: keys manifests
+        self.summary = IOBTree()  # position → what a manifest needs of the file
         self.dhash_of = OOBTree()  # file name → dHash
         self.by_band = OOBTree()  # (band, byte of the dHash) → names: near-duplicate lookup
 
@@ -52,9 +53,30 @@ class FileList(Persistent):
         f.__name__, f.__parent__ = str(number), self.__parent__
         self.data[number] = f
         self._count.change(1)
+        self.refresh(f)
         if f.sha256:
             self.by_sha256.setdefault(f.sha256, f.__name__)
         return f
+
+    def refresh(self, f: Any) -> None:
+        """Record what a manifest needs of ``f``: a manifest of 1 000 pages then reads these
+        buckets instead of loading 1 000 files. Call it whenever those facts change."""
+        md = f.__dict__.get("techmd") or {}
+        self.summary[int(f.__name__)] = {
+            "name": f.__name__,
+            "filename": f.filename,
+            "mimetype": f.mimetype,
+            "label": f.label,
+            "width": md.get("width"),
+            "height": md.get("height"),
+            "orientation": md.get("orientation"),
+            "duration": md.get("duration"),
+            "pyramid": dict(f.derivatives) if f.derivatives else None,
+        }
+        self.derived.change(1)
+
+    def summaries(self) -> Iterator[dict[str, Any]]:
+        return iter(self.summary.values())
 
     def remember_dhash(self, f: Any, dhash: int) -> None:
         self.by_dhash[_signed(dhash)] = f.__name__

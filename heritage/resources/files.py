@@ -76,6 +76,9 @@ class File(Persistent):
     @label.setter
     def label(self, value: dict[str, str]) -> None:
         self._label = tuple(sorted(dict(value).items()))
+        files = getattr(self.__parent__, "files", None)
+        if files is not None and self.__name__ is not None:
+            files.refresh(self)
 
     @property
     def is_image(self) -> bool:

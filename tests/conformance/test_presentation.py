@@ -492,6 +492,7 @@ def test_an_audio_canvas_validates(client, arrange, tmp_path, schema_validators)
     def add(root: Any) -> str:
         f = root.items[item_id].add_file(path, "talk.wav")
         f.techmd["duration"] = duration
+        f.__parent__.files.refresh(f)  # the facts a manifest reads changed
         return f.__name__
 
     name = arrange(add)

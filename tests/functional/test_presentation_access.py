@@ -356,6 +356,7 @@ def recording(consortium, arrange, tmp_path) -> dict[str, Any]:
         f = root.items[consortium.public].add_file(path, "talk.wav")
         assert f.mimetype.startswith("audio/") and f.is_audio  # guessed from ".wav"
         f.techmd["duration"] = duration
+        f.__parent__.files.refresh(f)  # the facts a manifest reads changed
         return f.__name__
 
     name = arrange(add)
