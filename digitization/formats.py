@@ -25,6 +25,7 @@ ACCEPTED: dict[str, str] = {
     "audio/flac": "audio",
     "audio/x-flac": "audio",
     "audio/mpeg": "audio",
+    "application/pdf": "document",  # transcripts and translations of recordings and texts
 }
 #: exiftool's MIME types that mean the same as PRONOM's.
 SAME_MIME = {"audio/x-wav": "audio/wav", "audio/x-flac": "audio/flac"}

@@ -91,6 +91,8 @@ def _canvases(request: Any, item: Any) -> tuple[list[CanvasData], dict[str, int]
                     label=label, kind="image", body_id=body, format="image/jpeg", image=service
                 )
             )
+        elif mimetype == "application/pdf":
+            continue  # a transcript or translation: a rendering, not a canvas
         elif mimetype.startswith("audio/") and (f["duration"] or 0) > 0:
             canvases.append(
                 CanvasData(
@@ -159,6 +161,16 @@ def manifest_data(item: Any, request: Any) -> ManifestData:
                 canvases=tuple(index[n] for n in s["files"] if n in index),
             )
             for s in item.sections
+        ],
+        renderings=[
+            {
+                "id": request.route_url("iiif_media", item_id=item.item_id, file=f["name"]),
+                "type": "Text",
+                "format": f["mimetype"],
+                "label": _plain_map(f["label"]) or {"none": [f["filename"]]},
+            }
+            for f in item.files.summaries()
+            if f["mimetype"] == "application/pdf"
         ],
         start=0 if canvases else None,
         nav_date=_nav_date(item),

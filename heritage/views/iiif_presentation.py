@@ -228,9 +228,13 @@ def changes_page(request: Any) -> Any:
 
 @view_config(route_name="iiif_media", context=Item, permission="view")
 def media(context: Item, request: Any) -> Any:
-    """Serve a recording with HTTP Range support (seeking in a viewer's audio player)."""
+    """Serve a recording (with HTTP Range, for seeking) or a transcript of the item.
+
+    Images are served by the Image API, never here: masters stay in the repository.
+    """
     f = context.files.get(request.matchdict["file"])
-    if f is None or not f.is_audio or not request.has_permission("view-media", context):
+    servable = f is not None and (f.is_audio or f.mimetype == "application/pdf")
+    if not servable or not request.has_permission("view-media", context):
         raise HTTPNotFound()
     response = FileResponse(f.blob.committed(), request=request, content_type=f.mimetype)
     response.etag = f.sha256

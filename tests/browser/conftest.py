@@ -62,6 +62,10 @@ def http_status(url: str) -> int:
         return error.code
 
 
+def tail(path: str, lines: int = 30) -> str:
+    return "\n".join(Path(path).read_text(errors="replace").splitlines()[-lines:])
+
+
 def write_ini(folder: Path) -> Path:
     """development.ini for a temporary folder: its own var/, sample data and worker on."""
     text = (ROOT / "development.ini").read_text()
@@ -93,14 +97,14 @@ def heritage_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         deadline = started + READY_SECONDS
         while True:
             if server.poll() is not None:
-                pytest.fail(f"heritage serve exited ({server.returncode}); see {log.name}")
+                pytest.fail(f"heritage serve exited ({server.returncode}):\n{tail(log.name)}")
             try:
                 if http_status(info) == 200:
                     break
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"{info} was not 200 within {READY_SECONDS}s; see {log.name}")
+                pytest.fail(f"{info} was not 200 within {READY_SECONDS}s:\n{tail(log.name)}")
             time.sleep(0.25)
         print(f"\nheritage serve ready with tiles in {time.monotonic() - started:.1f}s: {base}")
         yield base
@@ -153,7 +157,7 @@ def partner_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
     """A static site on another port, i.e. another origin: (base URL, its folder)."""
     folder = tmp_path_factory.mktemp("partner-site")
     handler = functools.partial(_QuietHandler, directory=str(folder))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", free_port()), handler)
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

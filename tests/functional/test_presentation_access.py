@@ -437,3 +437,32 @@ def test_manifest_json_is_the_same_for_every_viewer(recording, as_user):
     anonymous = as_user(ANONYMOUS).get(manifest_url(recording["item"]))
     curator = as_user("pns-curator").get(manifest_url(recording["item"]))
     assert json.loads(anonymous.body) == json.loads(curator.body)
+
+
+def test_a_pdf_transcript_is_a_rendering_of_the_manifest(consortium, as_user, arrange, tmp_path):
+    """A transcript or translation is offered as a `rendering`, served beside the item."""
+    from PIL import Image
+
+    from digitization.formats import Identifier
+
+    pdf = tmp_path / "transcript.pdf"
+    Image.new("RGB", (200, 280), "white").save(pdf)
+    assert Identifier().identify(pdf, exiftool_mime="application/pdf").kind == "document"
+    original = pdf.read_bytes()  # the item's blob takes the staged file over
+
+    def add(root: Any) -> str:
+        f = root.items[consortium.public].add_file(pdf, "transcript.pdf")
+        f.label = {"en": "Transcript", "ms": "Transkrip"}
+        return f.__name__
+
+    name = arrange(add)
+    client = as_user(ANONYMOUS)
+    manifest = client.get(manifest_url(consortium.public)).json
+    (rendering,) = manifest["rendering"]
+    assert rendering["type"] == "Text" and rendering["format"] == "application/pdf"
+    assert rendering["label"] == {"en": ["Transcript"], "ms": ["Transkrip"]}
+    assert all(c["id"] != rendering["id"] for c in manifest["items"])  # not a canvas
+    served = client.get(rendering["id"])
+    assert served.content_type == "application/pdf" and served.body == original
+    hidden = as_user(ANONYMOUS)
+    hidden.get(f"/iiif/media/{consortium.staff_only}/{name}", status=404)
