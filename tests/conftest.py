@@ -11,25 +11,17 @@ Fixture graph::
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import transaction
 import webtest
+from support import PASSWORD, Arranger, Consortium, make_item
 
 from heritage import main
-from heritage.metadata import validate_record
 from heritage.resources.collection import Collection
 from heritage.resources.institution import Institution
-from heritage.resources.item import Item
-from heritage.resources.root import APP_ROOT
 from heritage.resources.users import User
-
-SPECS = Path(__file__).resolve().parents[2] / "shared" / "specs"
-PASSWORD = "correct-horse-battery"
 
 
 @pytest.fixture
@@ -60,63 +52,9 @@ def testapp(app: Any) -> webtest.TestApp:
     return webtest.TestApp(app)
 
 
-class Arranger:
-    """Run a function on the app root in its own committed transaction."""
-
-    def __init__(self, db: Any) -> None:
-        self.db = db
-
-    def __call__(self, work: Any) -> Any:
-        tm = transaction.TransactionManager()
-        conn = self.db.open(transaction_manager=tm)
-        try:
-            with tm:
-                return work(conn.root()[APP_ROOT])
-        finally:
-            conn.close()
-
-
 @pytest.fixture
 def arrange(db: Any) -> Arranger:
     return Arranger(db)
-
-
-def make_item(
-    item_id: str,
-    title: str,
-    *,
-    state: str = "published",
-    access: str = "public",
-    community: str = "",
-    lang: str = "ms",
-) -> Item:
-    metadata = validate_record(
-        {
-            "title": [{"value": title, "lang": lang}, {"value": f"{title} (en)", "lang": "en"}],
-            "date": ["1850~"],
-        }
-    )
-    return Item(
-        item_id,
-        metadata,
-        state=state,
-        access=access,
-        community=community,
-        rights="http://rightsstatements.org/vocab/NoC-NKC/1.0/",
-    )
-
-
-@dataclass
-class Consortium:
-    """What the ``consortium`` fixture made: ids to use in tests."""
-
-    public: str = "pns-ms-0001"
-    unpublished: str = "pns-ms-0002"
-    staff_only: str = "pns-ms-0003"
-    metadata_only: str = "pns-ms-0004"
-    community: str = "pns-oh-0001"
-    other_public: str = "kaltim-ms-0001"
-    other_unpublished: str = "kaltim-ms-0002"
 
 
 @pytest.fixture
@@ -174,18 +112,3 @@ def consortium(arrange: Arranger) -> Consortium:
 
     arrange(work)
     return ids
-
-
-def login(
-    testapp: webtest.TestApp, username: str, password: str = PASSWORD, status: int | str = 302
-) -> webtest.TestResponse:
-    """Log in through the real form, as a person would."""
-    form = testapp.get("/staff/login").forms["login-form"]
-    form["username"] = username
-    form["password"] = password
-    return form.submit(status=status)
-
-
-def csrf_token(testapp: webtest.TestApp) -> str:
-    page = testapp.get("/staff/login")
-    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)

@@ -28,7 +28,7 @@ from iiif.image.request import IIIFError, Limits, parse_image_request
 
 FILE_NUMBER = re.compile(r"[1-9][0-9]{0,8}")
 PROFILE = "http://iiif.io/api/image/3/level2.json"
-PUBLIC_CACHE = "public, max-age=86400"
+PUBLIC_CACHE = "public, max-age=604800"  # a week: a rebuild changes ETag, not URL
 PRIVATE_CACHE = "private, max-age=3600"
 
 

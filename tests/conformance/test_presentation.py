@@ -33,8 +33,8 @@ import iiif_prezi3
 import pytest
 import webtest
 from argon2 import PasswordHasher
-from conftest import SPECS, Arranger, make_item
 from jsonschema import Draft7Validator
+from support import SPECS, Arranger, make_item
 
 from digitization.techmd import wav_duration
 from heritage import main

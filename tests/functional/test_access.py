@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import csrf_token, login
+from support import csrf_token, login
 
 ANONYMOUS = None
 TITLES = {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import csrf_token, login
+from support import csrf_token, login
 
 NEW = {
     "id": "pns-ms-0100",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import PASSWORD, csrf_token, login
+from support import PASSWORD, csrf_token, login
 
 from heritage.security import hash_token
 

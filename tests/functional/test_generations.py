@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import transaction
 import webtest
-from conftest import make_item
+from support import make_item
 from ZODB import DB
 from ZODB.FileStorage import FileStorage
 

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import webtest
 from argon2 import PasswordHasher
-from conftest import login
 from PIL import Image
+from support import login
 
 from heritage.resources import users
 from heritage.worker import derivatives_root, image_dir, run_worker
@@ -153,7 +153,7 @@ def test_info_json(testapp, images):
     ):
         assert feature in info["extraFeatures"]
     assert info["rights"] == RIGHTS
-    assert res.headers["Cache-Control"] == "public, max-age=86400"
+    assert res.headers["Cache-Control"] == "public, max-age=604800"
     assert res.etag and res.headers["Last-Modified"]
 
 
@@ -253,7 +253,7 @@ def test_a_tile_is_the_stored_file_with_caching_headers(testapp, app, images):
     assert int(res.headers["Content-Length"]) == len(res.body)
     assert res.etag
     assert res.headers["Last-Modified"]
-    assert res.headers["Cache-Control"] == "public, max-age=86400"
+    assert res.headers["Cache-Control"] == "public, max-age=604800"
     assert res.headers["Access-Control-Allow-Origin"] == "*"
     links = res.headers["Link"]
     base = f"http://localhost/iiif/3/{images.public}"
@@ -304,7 +304,7 @@ def test_computed_images_are_cached(testapp, app, images):
     second = testapp.get(url(images.public, "0,0,1300,900/200,138/90/gray.png"))
     assert second.body == b"from the cache"
     assert second.headers["Content-Length"] == str(len(b"from the cache"))
-    assert second.etag and second.headers["Cache-Control"] == "public, max-age=86400"
+    assert second.etag and second.headers["Cache-Control"] == "public, max-age=604800"
 
 
 def test_a_cached_image_keeps_its_etag(testapp, images):
@@ -479,7 +479,7 @@ def test_images_by_access_level(testapp, images, user):
             public = which == "public"
             res = testapp.get(url(image_id, "full/100,/!90/gray.png"))
             if public:
-                assert res.headers["Cache-Control"] == "public, max-age=86400"
+                assert res.headers["Cache-Control"] == "public, max-age=604800"
             else:  # never in a shared cache
                 assert res.headers["Cache-Control"].startswith("private")
                 assert "Cookie" in res.headers["Vary"]

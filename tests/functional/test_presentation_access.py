@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import webtest
 from argon2 import PasswordHasher
-from conftest import login
+from support import login
 
 from digitization.techmd import wav_duration
 from heritage.manifests import ManifestCache

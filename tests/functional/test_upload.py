@@ -21,8 +21,8 @@ from typing import Any
 
 import pytest
 import webtest
-from conftest import PASSWORD, login
 from PIL import Image, ImageCms
+from support import PASSWORD, login
 
 from digitization.samples import make_sample_page
 from heritage.resources.users import User
