@@ -20,19 +20,20 @@ from heritage.views.helpers import item_title
 MAX_COMPARE = 4
 
 
-def mirador_config(manifests: list[str], *, embedded: bool = False) -> dict[str, Any]:
+def mirador_config(request: Any, manifests: list[str], *, embedded: bool = False) -> dict[str, Any]:
     """Return the ``Mirador.viewer`` settings for these manifests (``id`` is set in JS).
 
-    Languages: Mirador's own interface has no Malay or Indonesian, so it stays English;
-    the manifests' labels come in the reader's language from the language maps.
+    ``language`` makes Mirador pick the manifests' labels in the reader's language; its
+    own buttons have no Malay or Indonesian and stay in English. Several windows open side
+    by side (Mirador's default "mosaic" workspace).
     """
-    config: dict[str, Any] = {"windows": [{"manifestId": m} for m in manifests]}
-    if embedded:
+    config: dict[str, Any] = {
+        "language": request.locale_name,
+        "windows": [{"manifestId": m} for m in manifests],
+    }
+    if embedded:  # one item, nothing else: no workspace panel, the window stays
         config["workspaceControlPanel"] = {"enabled": False}
-        config["window"] = {"allowClose": False, "allowMaximize": False}
-    elif len(manifests) > 1:
-        config["workspace"] = {"type": "mosaic"}
-        config["window"] = {"allowMaximize": True}
+        config["window"] = {"allowClose": False, "allowMaximize": False, "allowFullscreen": True}
     return config
 
 
@@ -54,7 +55,7 @@ def embed(context: Item, request: Any) -> dict[str, Any]:
         "title": item_title(context, request),
         "item_url": request.route_url("item", item_id=context.item_id),
         "manifest": manifest,
-        "config": mirador_config([manifest], embedded=True),
+        "config": mirador_config(request, [manifest], embedded=True),
     }
 
 
@@ -100,5 +101,5 @@ def compare(request: Any) -> dict[str, Any]:
         "skipped": skipped,
         "extra": extra,
         "max_compare": MAX_COMPARE,
-        "config": mirador_config(manifests),
+        "config": mirador_config(request, manifests),
     }

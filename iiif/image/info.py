@@ -30,6 +30,24 @@ EXTRA_FEATURES = [
 ]
 
 
+def _scale_factors(pyramid: Pyramid) -> list[int]:
+    """The pyramid's scale factors, and those of the smaller listed sizes (one tile each).
+
+    OpenSeadragon (so Mirador) reads ``sizes`` as the pyramid's levels when there are as
+    many sizes as scale factors, taking the largest size for the full image: a size
+    below the last tile level then shifts every level by one and the page is drawn cut
+    and stretched. Declaring those small levels as scale factors keeps the counts apart;
+    their one tile, ``full/{w},{h}``, is the size file that exists anyway.
+    """
+    factors = list(pyramid.scale_factors)
+    sizes = set(pyramid.sizes)
+    s = factors[-1] * 2
+    while (-(-pyramid.width // s), -(-pyramid.height // s)) in sizes:
+        factors.append(s)
+        s *= 2
+    return factors
+
+
 def build_info(
     base_id: str, pyramid: Pyramid, limits: Limits, *, rights: str = ""
 ) -> dict[str, Any]:
@@ -54,7 +72,7 @@ def build_info(
             {
                 "width": pyramid.tile_size,
                 "height": pyramid.tile_size,
-                "scaleFactors": list(pyramid.scale_factors),
+                "scaleFactors": _scale_factors(pyramid),
             }
         ],
         "extraFormats": EXTRA_FORMATS,

@@ -131,7 +131,9 @@ def test_info_json(testapp, images):
     assert info["protocol"] == "http://iiif.io/api/image"
     assert info["profile"] == "level2"
     assert (info["width"], info["height"]) == (WIDTH, HEIGHT)
-    assert info["tiles"] == [{"width": 512, "height": 512, "scaleFactors": [1, 2, 4]}]
+    # 1, 2, 4 are tiled levels; 8 is the smallest size, one tile: declared so that
+    # OpenSeadragon never mistakes the sizes for the levels (it would draw the page cut)
+    assert info["tiles"] == [{"width": 512, "height": 512, "scaleFactors": [1, 2, 4, 8]}]
     assert info["sizes"] and all(
         s["width"] <= info["maxWidth"]
         and s["height"] <= info["maxHeight"]
@@ -176,7 +178,7 @@ def test_every_size_and_tile_in_info_json_is_served_from_a_stored_file(testapp, 
                 res = testapp.get(url(images.public, f"{region}/{sw},/0/default.jpg"))
                 assert decoded(res).size == (sw, sh)
                 count += 1
-    assert count == 6 + 2 + 1
+    assert count == 6 + 2 + 1 + 1  # the last: the one-tile level of scale factor 8
     assert cache_files(app, images.public) == []  # nothing needed computing
 
 

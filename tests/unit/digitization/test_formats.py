@@ -165,10 +165,19 @@ def test_pdf(tmp_path: Path, identifier: Identifier) -> None:
         b"2 0 obj\n<< /Type /Pages /Kids [] /Count 0 >>\nendobj\n"
         b"trailer\n<< /Root 1 0 R >>\n%%EOF\n"
     )
+    # A transcript or translation: kept, as a document (no image QA, no canvas).
+    ident = identifier.identify(path, exiftool_mime="application/pdf")
+    assert ident.kind == "document" and ident.puid.startswith("fmt/")
+    assert ident.mimetype == "application/pdf"
+
+
+def test_gif_is_not_kept_as_a_master(tmp_path: Path, identifier: Identifier) -> None:
+    path = tmp_path / "scan.gif"
+    Image.new("P", (40, 40)).save(path)
     with pytest.raises(FormatError) as info:
-        identifier.identify(path, exiftool_mime="application/pdf")
+        identifier.identify(path, exiftool_mime="image/gif")
     message = str(info.value)
-    assert "PDF" in message
+    assert "GIF" in message or "Graphics Interchange" in message
     assert "fmt/" in message  # the PRONOM id of what it is
     assert "not a format we keep as a master" in message
 
@@ -203,4 +212,4 @@ def test_a_refusal_does_not_leak_into_the_next_file(tmp_path: Path, identifier: 
 
 
 def test_accepted_kinds() -> None:
-    assert set(ACCEPTED.values()) == {"image", "audio"}
+    assert set(ACCEPTED.values()) == {"image", "audio", "document"}

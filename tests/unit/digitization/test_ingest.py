@@ -361,11 +361,12 @@ def test_text_named_tif_is_rejected(tmp_path: Path, examiner: Examiner) -> None:
     assert source.exists()
 
 
-def test_pdf_is_rejected(tmp_path: Path, examiner: Examiner) -> None:
+def test_a_pdf_named_tif_is_kept_as_the_document_it_is(tmp_path: Path, examiner: Examiner) -> None:
     source = touch(tmp_path / "p1.tif", b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n")
     result = examiner.examine(source, Thresholds())
-    assert "not a format we keep" in result.rejection
-    assert staged_files(examiner) == []
+    assert result.rejection == ""
+    assert result.identification.kind == "document"  # identified by content, not by name
+    assert result.qa is None  # no image QA for a transcript
 
 
 def test_decompression_bomb_is_rejected(tmp_path: Path, examiner: Examiner) -> None:
