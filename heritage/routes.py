@@ -15,6 +15,9 @@ def includeme(config: Configurator) -> None:
     config.add_route("dashboard", "/staff/")
     config.add_route("staff_item", "/staff/items/{item_id}", traverse="/items/{item_id}")
     config.add_route(
+        "staff_item_transition", "/staff/items/{item_id}/transition", traverse="/items/{item_id}"
+    )
+    config.add_route(
         "staff_item_upload", "/staff/items/{item_id}/upload", traverse="/items/{item_id}"
     )
     config.add_route("iiif_manifest", "/iiif/manifests/{item_id}", traverse="/items/{item_id}")
@@ -35,6 +38,9 @@ def includeme(config: Configurator) -> None:
     config.add_route("iiif_image", "/iiif/3/{image_id}/{region}/{size}/{rotation}/{quality}")
     config.add_route("api_items", "/api/items")
     config.add_route("api_item", "/api/items/{item_id}", traverse="/items/{item_id}")
+    config.add_route(
+        "api_item_transitions", "/api/items/{item_id}/transitions", traverse="/items/{item_id}"
+    )
     config.add_route("api_item_files", "/api/items/{item_id}/files", traverse="/items/{item_id}")
     config.add_route("api_institutions", "/api/institutions")
     config.add_route(

@@ -229,3 +229,26 @@ def collection_schema() -> colander.SchemaNode:
     schema.add(_language_map("title"))
     schema.add(_language_map("description", missing={}))
     return schema
+
+
+def transition_schema() -> colander.SchemaNode:
+    """A request to move an item: ``{"to": STATE, "note": …}`` and what some moves ask for."""
+    from workflows.states import STATES
+
+    schema = colander.SchemaNode(colander.Mapping(unknown="ignore"))
+    schema.add(_string(name="to", validator=colander.OneOf(STATES)))
+    schema.add(
+        _string(name="note", allow_empty=True, missing="", validator=colander.Length(max=5000))
+    )
+    schema.add(colander.SchemaNode(colander.Boolean(), name="qa_signoff", missing=False))
+    schema.add(colander.SchemaNode(colander.Date(), name="defer_until", missing=None))
+    schema.add(
+        colander.SchemaNode(
+            colander.Sequence(),
+            colander.SchemaNode(colander.String()),
+            name="rescan",
+            missing=(),
+            validator=colander.Length(max=10_000),
+        )
+    )
+    return schema

@@ -33,6 +33,8 @@ EVENT_TYPES = frozenset(
         "deaccession",
         "metadata modification",
         "rejection",
+        "appraisal",
+        "policy assignment",
     }
 )
 
@@ -55,6 +57,7 @@ class EventLog(Persistent):
         objects: Iterable[str] = (),
         note: str = "",
         when: datetime | None = None,
+        workflow: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """Append an event and return it."""
         if event_type not in EVENT_TYPES:
@@ -71,6 +74,8 @@ class EventLog(Persistent):
             "agents": tuple(dict(a) for a in agents),
             "objects": tuple(objects),
         }
+        if workflow is not None:  # a transition: who, from, to, note, guard results
+            event["workflow"] = dict(workflow)
         self.data[key] = event
         self._count.change(1)
         return event

@@ -10,6 +10,8 @@ from pyramid.view import view_config
 from heritage.resources.item import Item
 from heritage.uploads import ingest_uploads
 from heritage.views.helpers import item_title, pick
+from heritage.workflow import facts_for, roles_for
+from workflows.machine import STATE_LABELS, available
 
 
 def _status(results: list[dict[str, Any]]) -> int:
@@ -80,6 +82,11 @@ def staff_item(context: Item, request: Any) -> dict[str, Any]:
         "events": context.events.latest(30),
         "can_upload": request.has_permission("upload", context),
         "results": request.session.pop_flash("upload"),
+        "moved": request.session.pop_flash("transition"),
+        "transitions": available(facts_for(context), roles_for(request.identity, context)),
+        "state_labels": STATE_LABELS,
+        "lang": request.locale_name,
+        "timeline": [e for e in context.events.latest(200) if "workflow" in e],
         "pick": pick,
     }
 

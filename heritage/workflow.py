@@ -1,0 +1,126 @@
+"""Moving items through the workflow: facts from the database in, the rules of
+``workflows.machine`` applied, the new state and its event recorded.
+
+The rules live in ``workflows``; this module only reads an item into ``ItemFacts`` and writes
+the outcome back, inside the caller's transaction. A conflicting concurrent transition makes
+the transaction retry, and the retry checks the rules again against the new state.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from heritage.security import ADMIN
+from workflows.machine import (
+    DEFAULT_REQUIRED_FIELDS,
+    ItemFacts,
+    Transition,
+    TransitionRequest,
+    build_event,
+    check,
+)
+from workflows.states import DEFERRED, PUBLISHED, REJECTED, SELECTED, WITHDRAWN
+
+#: The PREMIS event type (Library of Congress vocabulary) a transition is recorded as.
+EVENT_TYPES: dict[str, str] = {
+    SELECTED: "appraisal",
+    REJECTED: "appraisal",
+    DEFERRED: "appraisal",
+    PUBLISHED: "dissemination",
+    WITHDRAWN: "policy assignment",
+    "preservation": "policy assignment",
+}
+
+
+def roles_for(user: Any, item: Any) -> frozenset[str]:
+    """Return the user's roles that count for this item (its institution's, and admin)."""
+    if user is None:
+        return frozenset()
+    institution_id = item.institution.__name__
+    return frozenset(role for role, inst in user.roles if role == ADMIN or inst == institution_id)
+
+
+def preservation_missing(item: Any) -> tuple[str, ...]:
+    """Return what the item's preservation record lacks (empty: complete).
+
+    Every file needs its fixity, a PRONOM identification and its technical metadata, and
+    an ingestion event; the item needs at least one file.
+    """
+    missing: list[str] = []
+    if not len(item.files):
+        missing.append("the item has no files")
+    ingested = {o for e in item.events if e["type"] == "ingestion" for o in e["objects"]}
+    for f in item.files:
+        ref = f"{item.item_id}/{f.__name__}"
+        lacks = [
+            what
+            for what, ok in (
+                ("checksum", bool(f.sha256)),
+                ("format identification", bool(f.format.get("puid"))),
+                ("technical metadata", bool(f.techmd)),
+                ("ingestion event", ref in ingested),
+            )
+            if not ok
+        ]
+        if lacks:
+            missing.append(f"file {f.__name__}: {', '.join(lacks)}")
+    return tuple(missing)
+
+
+def facts_for(item: Any) -> ItemFacts:
+    files = list(item.files)
+    return ItemFacts(
+        state=item.state,
+        file_count=len(files),
+        files_failing_qa=tuple(
+            f.__name__
+            for f in files
+            if f.qa and not f.qa.get("passed", True) and not getattr(f, "qa_exception", "")
+        ),
+        metadata_present=frozenset(k for k, v in item.metadata.items() if v),
+        required_fields=tuple(
+            getattr(item.institution, "required_fields", DEFAULT_REQUIRED_FIELDS)
+        ),
+        rights=item.rights,
+        access=item.access,
+        indigenous=bool(getattr(item, "indigenous", False)),
+        consultation=getattr(item, "consultation", ""),
+        preservation_missing=preservation_missing(item),
+        file_names=tuple(f.__name__ for f in files),
+    )
+
+
+def make_request(data: dict[str, Any]) -> TransitionRequest:
+    """Return a TransitionRequest from checked input (see ``validation.transition_schema``)."""
+    return TransitionRequest(
+        data["to"],
+        today=date.today(),
+        note=data.get("note", ""),
+        qa_signoff=bool(data.get("qa_signoff", False)),
+        defer_until=data.get("defer_until"),
+        rescan=tuple(data.get("rescan", ())),
+    )
+
+
+def apply_transition(
+    item: Any, roles: frozenset[str], request: TransitionRequest, agent: str
+) -> tuple[Transition, dict[str, Any]]:
+    """Check and make the transition; return it and the event recorded.
+
+    :raises workflows.machine.NotAllowed, RoleRequired, GuardFailed: nothing changes then.
+    """
+    transition = check(facts_for(item), roles, request)
+    event = build_event(transition, request, agent=agent, when=datetime.now(UTC))
+    item.set_state(transition.target)
+    if transition.target == DEFERRED and request.defer_until:
+        item.deferred_until = request.defer_until.isoformat()
+    record = item.events.record(
+        EVENT_TYPES.get(transition.target, "metadata modification"),
+        agents=[{"type": "person", "name": agent}],
+        objects=(item.item_id,),
+        detail=f"{transition.source} → {transition.target}",
+        note=event.note,
+        workflow=event.as_dict(),
+    )
+    return transition, record
