@@ -9,6 +9,7 @@ from pyramid.security import forget, remember
 from pyramid.view import view_config
 
 from heritage.views.helpers import pick
+from workflows.machine import STATE_LABELS, queue_states
 from workflows.states import STATES
 
 
@@ -59,8 +60,19 @@ def dashboard(request: Any) -> dict[str, Any]:
         mine = [institutions[i] for i in user.institutions() if i in institutions]
     if not mine:
         raise HTTPForbidden()
+    queues = []  # "what is waiting for me": per institution and role, from the counters
+    for role, inst_id in user.roles:
+        insts = mine if inst_id is None else [institutions[inst_id]]
+        for inst in insts:
+            counts = inst.counts()
+            waiting = {s: counts.get(s, 0) for s in queue_states(role)}
+            if any(waiting.values()):
+                queues.append({"role": role, "institution": inst, "waiting": waiting})
     return {
         "user": user,
+        "queues": queues,
+        "state_labels": STATE_LABELS,
+        "lang": request.locale_name,
         "rows": [{"institution": inst, "counts": inst.counts()} for inst in mine],
         "states": STATES,
         "pick": pick,
