@@ -240,7 +240,14 @@ def transition_schema() -> colander.SchemaNode:
     schema.add(
         _string(name="note", allow_empty=True, missing="", validator=colander.Length(max=5000))
     )
-    schema.add(colander.SchemaNode(colander.Boolean(), name="qa_signoff", missing=False))
+    # Strict: only true/1 sign off the QA ("no", null, "perhaps" are errors, not a yes).
+    schema.add(
+        colander.SchemaNode(
+            colander.Boolean(false_choices=("false", "0"), true_choices=("true", "1")),
+            name="qa_signoff",
+            missing=False,
+        )
+    )
     schema.add(colander.SchemaNode(colander.Date(), name="defer_until", missing=None))
     schema.add(
         colander.SchemaNode(
