@@ -19,6 +19,9 @@ class Institution(Persistent):
 
     __name__: str | None = None
     __parent__: Any = None
+    #: {criterion: weight} (workflows.selection.validate_weights); None: DEFAULT_WEIGHTS.
+    #: Replaced whole, never mutated.
+    selection_weights: dict[str, int] | None = None
 
     def __init__(
         self,

@@ -57,6 +57,7 @@ class Item(Persistent):
     viewing_direction = "left-to-right"
     in_feed = False  # listed in the public Change Discovery feed (heritage.discovery)
     sections: tuple[dict, ...] = ()  # [{"label": {lang: text}, "files": (names…)}]
+    nomination: dict | None = None  # workflows.selection.nominate(); replaced whole, never mutated
 
     def __init__(
         self,
