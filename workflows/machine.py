@@ -75,16 +75,18 @@ DEFAULT_REQUIRED_FIELDS: tuple[str, ...] = ("title", "date", "type", "language")
 LANGUAGES: tuple[str, ...] = ("en", "ms", "id")
 
 #: The name of each state in the interface languages.
+# The same names as the interface catalogues (heritage/locale), so a page never shows one
+# stage under two words.
 STATE_LABELS: Mapping[str, Mapping[str, str]] = MappingProxyType(
     {
-        NOMINATED: {"en": "Nominated", "ms": "Dicalonkan", "id": "Dinominasikan"},
+        NOMINATED: {"en": "Nominated", "ms": "Dicalonkan", "id": "Diusulkan"},
         SELECTED: {"en": "Selected", "ms": "Dipilih", "id": "Terpilih"},
-        CAPTURE: {"en": "Capture", "ms": "Pengimbasan", "id": "Pemindaian"},
+        CAPTURE: {"en": "Capture", "ms": "Pendigitalan", "id": "Digitalisasi"},
         QA: {"en": "Quality check", "ms": "Semakan kualiti", "id": "Pemeriksaan mutu"},
-        DESCRIPTION: {"en": "Description", "ms": "Pemerihalan", "id": "Deskripsi"},
-        RIGHTS_REVIEW: {"en": "Rights review", "ms": "Semakan hak", "id": "Peninjauan hak"},
+        DESCRIPTION: {"en": "Cataloguing", "ms": "Pengkatalogan", "id": "Pengatalogan"},
+        RIGHTS_REVIEW: {"en": "Rights review", "ms": "Semakan hak", "id": "Pemeriksaan hak"},
         PRESERVATION: {"en": "Preservation", "ms": "Pemeliharaan", "id": "Pelestarian"},
-        PUBLISHED: {"en": "Published", "ms": "Diterbitkan", "id": "Diterbitkan"},
+        PUBLISHED: {"en": "Published", "ms": "Diterbitkan", "id": "Dipublikasikan"},
         WITHDRAWN: {"en": "Withdrawn", "ms": "Ditarik balik", "id": "Ditarik"},
         REJECTED: {"en": "Rejected", "ms": "Ditolak", "id": "Ditolak"},
         DEFERRED: {"en": "Deferred", "ms": "Ditangguhkan", "id": "Ditunda"},
