@@ -16,12 +16,25 @@ from typing import Any
 
 import pytest
 import webtest
+from argon2 import PasswordHasher
 from support import PASSWORD, Arranger, Consortium, make_item
 
 from heritage import main
+from heritage.resources import users as users_module
 from heritage.resources.collection import Collection
 from heritage.resources.institution import Institution
 from heritage.resources.users import User
+
+
+@pytest.fixture(autouse=True)
+def cheap_passwords(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hash test passwords with tiny argon2 costs: a full-cost hash is ~0.45 s, and the
+    consortium alone makes four. Unit tests of the users module keep the real costs."""
+    if request.node.path.name == "test_users.py":
+        return
+    monkeypatch.setattr(
+        users_module, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
+    )
 
 
 @pytest.fixture

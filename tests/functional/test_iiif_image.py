@@ -14,11 +14,9 @@ from typing import Any
 
 import pytest
 import webtest
-from argon2 import PasswordHasher
 from PIL import Image
 from support import login
 
-from heritage.resources import users
 from heritage.worker import derivatives_root, image_dir, run_worker
 from iiif.image.info import CONTEXT
 
@@ -45,14 +43,6 @@ class Images:
     staff_only: str
     metadata_only: str
     community: str
-
-
-@pytest.fixture(autouse=True)
-def cheap_passwords(monkeypatch):
-    """The consortium's four argon2 hashes at full cost are ~1.8 s a test; not the subject."""
-    monkeypatch.setattr(
-        users, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-    )
 
 
 @pytest.fixture

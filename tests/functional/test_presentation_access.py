@@ -16,22 +16,12 @@ from typing import Any
 
 import pytest
 import webtest
-from argon2 import PasswordHasher
 from support import login
 
 from digitization.techmd import wav_duration
 from heritage.manifests import ManifestCache
-from heritage.resources import users
 
 ANONYMOUS = None
-
-
-@pytest.fixture(autouse=True)
-def cheap_passwords(monkeypatch):
-    """The consortium's four argon2 hashes at full cost are ~1.8 s a test; not the subject."""
-    monkeypatch.setattr(
-        users, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-    )
 
 
 @pytest.fixture(autouse=True)

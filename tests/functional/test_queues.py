@@ -12,11 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import webtest
-from argon2 import PasswordHasher
 from bs4 import BeautifulSoup
 from support import PASSWORD, csrf_token, login, make_item
 
-from heritage.resources import users as users_module
 from heritage.resources.files import File
 from heritage.resources.users import User
 from heritage.views import queues as queues_view
@@ -55,14 +53,6 @@ USER_OF_ROLE = {
     "cataloguer": "pns-cataloguer",
     "rights-officer": "pns-rights",
 }
-
-
-@pytest.fixture(autouse=True)
-def cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hash and verify test passwords with tiny argon2 costs: logins here are many."""
-    monkeypatch.setattr(
-        users_module, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-    )
 
 
 def add_files(item: Any, count: int) -> None:

@@ -14,26 +14,16 @@ from typing import Any
 
 import pytest
 import webtest
-from argon2 import PasswordHasher
 from bs4 import BeautifulSoup
 from PIL import Image
 from support import PASSWORD, csrf_token, login, make_item
 
-from heritage.resources import users as users_module
 from heritage.resources.users import User
 from workflows.selection import CRITERIA, DEFAULT_WEIGHTS
 
 COLLECTION = "pns-manuscripts"
 KALTIM_COLLECTION = "kaltim-naskah"
 REASON = "Fragile Jawi manuscript, asked for by researchers"
-
-
-@pytest.fixture(autouse=True)
-def cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hash and verify test passwords with tiny argon2 costs: logins here are many."""
-    monkeypatch.setattr(
-        users_module, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-    )
 
 
 class Person:

@@ -20,12 +20,10 @@ from typing import Any
 
 import pytest
 import webtest
-from argon2 import PasswordHasher
 from bs4 import BeautifulSoup
 from lxml import etree
 from support import PASSWORD, login, make_item
 
-from heritage.resources import users as users_module
 from heritage.resources.users import User
 from heritage.security import hash_token
 from heritage.views import reports as reports_view
@@ -35,14 +33,6 @@ from workflows.states import STATES
 
 NOW = datetime.now(UTC)
 SVG = "{http://www.w3.org/2000/svg}"
-
-
-@pytest.fixture(autouse=True)
-def cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hash and verify test passwords with tiny argon2 costs: logins here are many."""
-    monkeypatch.setattr(
-        users_module, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-    )
 
 
 def days_ago(n: float) -> datetime:

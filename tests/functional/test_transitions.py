@@ -23,13 +23,11 @@ from urllib.parse import urlsplit
 
 import pytest
 import webtest
-from argon2 import PasswordHasher
 from bs4 import BeautifulSoup
 from PIL import Image, ImageCms
 from support import PASSWORD, csrf_token, login, make_item
 
 from digitization.samples import make_sample_page
-from heritage.resources import users as users_module
 from heritage.resources.users import User
 from heritage.views import transitions as transitions_view
 from workflows.machine import find
@@ -53,14 +51,6 @@ FULL_METADATA = {
 
 
 # -- people ---------------------------------------------------------------------------------
-
-
-@pytest.fixture(autouse=True)
-def cheap_passwords(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Hash and verify test passwords with tiny argon2 costs: logins here are many."""
-    monkeypatch.setattr(
-        users_module, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1)
-    )
 
 
 @pytest.fixture
