@@ -140,11 +140,18 @@ def manifest_data(item: Any, request: Any) -> ManifestData:
         },
         see_also=[
             {
+                "id": request.route_url("api_item_dc", item_id=item.item_id),
+                "type": "Dataset",
+                "format": "application/xml",
+                "profile": "http://www.openarchives.org/OAI/2.0/oai_dc/",
+                "label": {"en": ["Dublin Core record"]},
+            },
+            {
                 "id": request.route_url("api_item", item_id=item.item_id),
                 "type": "Dataset",
                 "format": "application/json",
                 "label": {"en": ["Dublin Core record (JSON)"]},
-            }
+            },
         ],
         part_of=[
             {

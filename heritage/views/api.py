@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from pyramid.httpexceptions import HTTPCreated, HTTPForbidden
+from pyramid.response import Response
 from pyramid.view import view_config, view_defaults
 
+from heritage.dublincore import dublin_core, to_bytes
 from heritage.resources.collection import Collection
 from heritage.resources.institution import Institution
 from heritage.resources.item import Item
@@ -229,3 +231,17 @@ class CollectionsAPI:
     )
     def read(self) -> dict[str, Any]:
         return collection_json(self.context, self.request)
+
+
+@view_config(route_name="api_item_dc", context=Item, request_method="GET", permission="view")
+def item_dc(context: Item, request: Any) -> Response:
+    """The item's Dublin Core record (oai_dc XML), for everyone who may see the item."""
+    element = dublin_core(
+        context,
+        item_url=request.route_url("item", item_id=context.item_id),
+        manifest_url=request.route_url("iiif_manifest", item_id=context.item_id),
+    )
+    response = Response(body=to_bytes(element), content_type="application/xml", charset=None)
+    response.md5_etag()
+    response.conditional_response = True
+    return response
