@@ -8,6 +8,8 @@ from pyramid.httpexceptions import HTTPCreated, HTTPForbidden
 from pyramid.response import Response
 from pyramid.view import view_config, view_defaults
 
+from digitization.premis import build_premis
+from digitization.premis import to_bytes as premis_bytes
 from heritage.dublincore import dublin_core, to_bytes
 from heritage.resources.collection import Collection
 from heritage.resources.institution import Institution
@@ -242,6 +244,50 @@ def item_dc(context: Item, request: Any) -> Response:
         manifest_url=request.route_url("iiif_manifest", item_id=context.item_id),
     )
     response = Response(body=to_bytes(element), content_type="application/xml", charset=None)
+    response.md5_etag()
+    response.conditional_response = True
+    return response
+
+
+@view_config(route_name="api_item_premis", context=Item, request_method="GET", permission="view")
+def item_premis(context: Item, request: Any) -> Response:
+    """The item's PREMIS 3 preservation record, for its institution's staff and admins."""
+    institution = context.institution
+    if not (
+        request.has_permission("view-unpublished", institution)
+        or request.has_permission("edit", context)
+    ):
+        raise HTTPForbidden()
+    files = [
+        {
+            "name": f.__name__,
+            "filename": f.filename,
+            "mimetype": f.mimetype,
+            "size": f.size,
+            "sha256": f.sha256,
+            "md5": f.md5,
+            "format": dict(f.format),
+            "techmd": dict(f.techmd),
+        }
+        for f in context.files
+    ]
+    names = institution.name
+    element = build_premis(
+        {"id": context.item_id},
+        files,
+        [dict(e) for e in context.events],
+        institution={
+            "id": institution.__name__,
+            "name": names.get("en") or next(iter(names.values()), institution.__name__),
+        },
+        rights={
+            "uri": context.rights,
+            "access": context.access,
+            "community": context.community,
+            "consultation": getattr(context, "consultation", ""),
+        },
+    )
+    response = Response(body=premis_bytes(element), content_type="application/xml", charset=None)
     response.md5_etag()
     response.conditional_response = True
     return response

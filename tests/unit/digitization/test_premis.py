@@ -1,0 +1,239 @@
+"""digitization.premis: a PREMIS 3 document from plain dicts, in the schema's order."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from lxml import etree
+from support import SPECS
+
+from digitization.premis import PREMIS, build_premis, to_bytes
+
+P = f"{{{PREMIS}}}"
+XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
+NS = {"premis": PREMIS}
+PARSER = etree.XMLParser(no_network=True)
+INSTITUTION = {"id": "pns", "name": "Sarawak State Library"}
+RIGHTS = {"uri": "http://rightsstatements.org/vocab/NoC-NKC/1.0/", "access": "public"}
+
+FILE = {
+    "name": "0001",
+    "filename": "folio-1r.tif",
+    "mimetype": "image/tiff",
+    "size": 1234,
+    "sha256": "a" * 64,
+    "md5": "b" * 32,
+    "format": {
+        "puid": "fmt/353",
+        "name": "Tagged Image File Format",
+        "version": "6.0",
+        "tool": "fido 1.6.1",
+        "signature_version": "DROID_SignatureFile_V119.xml",
+    },
+    "techmd": {"software": "Capture One", "make": "Phase One", "model": "IQ4"},
+}
+PERSON = {"type": "person", "name": "user:pns-digitizer"}
+APP = {"type": "software", "name": "Borneo Heritage 0.1"}
+EVENTS = [
+    {
+        "id": "20240501T100000.000000-aaaa",
+        "type": "ingestion",
+        "date": "2024-05-01T10:00:00+00:00",
+        "outcome": "success",
+        "detail": "folio-1r.tif stored as file 0001",
+        "note": "",
+        "agents": (PERSON, APP),
+        "objects": ("ms-1/0001",),
+    },
+    {
+        "id": "20240501T100001.000000-bbbb",
+        "type": "message digest calculation",
+        "date": "2024-05-01T10:00:01+00:00",
+        "outcome": "success",
+        "detail": "sha256 …",
+        "note": "checked twice",
+        "agents": (APP,),
+        "objects": ("ms-1/0001",),
+    },
+]
+
+
+@pytest.fixture(scope="module")
+def premis_schema():
+    path = SPECS / "xml" / "premis.xsd"
+    if not path.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{path} is missing: conformance tests need ../shared/specs under CI")
+        pytest.skip(f"{path} is missing (a clone on its own): nothing to validate against")
+    return etree.XMLSchema(etree.parse(str(path), PARSER))
+
+
+def _doc(files=(FILE,), events=EVENTS, rights=RIGHTS, item_id="ms-1"):
+    element = build_premis(
+        {"id": item_id}, list(files), list(events), institution=INSTITUTION, rights=rights
+    )
+    return etree.fromstring(to_bytes(element), PARSER)
+
+
+def _local(node) -> list[str]:
+    return [etree.QName(c).localname for c in node]
+
+
+def test_a_small_item_in_schema_order(premis_schema):
+    doc = _doc()
+    assert premis_schema.validate(doc), premis_schema.error_log
+    assert doc.tag == f"{P}premis" and doc.get("version") == "3.0"
+    assert _local(doc) == [
+        "object",
+        "object",
+        "event",
+        "event",
+        "agent",
+        "agent",
+        "agent",
+        "rights",
+    ]
+    entity, file_object = doc.findall(f"{P}object")
+    assert entity.get(XSI_TYPE) == "premis:intellectualEntity"
+    assert (
+        entity.findtext("premis:objectIdentifier/premis:objectIdentifierValue", namespaces=NS)
+        == "ms-1"
+    )
+    assert file_object.get(XSI_TYPE) == "premis:file"
+    assert _local(file_object) == [
+        "objectIdentifier",
+        "objectCharacteristics",
+        "originalName",
+        "relationship",
+    ]
+    chars = file_object.find(f"{P}objectCharacteristics")
+    assert _local(chars) == [
+        "compositionLevel",
+        "fixity",
+        "fixity",
+        "size",
+        "format",
+        "creatingApplication",
+        "creatingApplication",
+    ]
+    digests = {
+        f.findtext(f"{P}messageDigestAlgorithm"): f.findtext(f"{P}messageDigest")
+        for f in chars.findall(f"{P}fixity")
+    }
+    assert digests == {"SHA-256": "a" * 64, "MD5": "b" * 32}
+    assert chars.findtext(f"{P}size") == "1234"
+    assert (
+        chars.findtext("premis:format/premis:formatDesignation/premis:formatVersion", namespaces=NS)
+        == "6.0"
+    )
+    registry = chars.find("premis:format/premis:formatRegistry", NS)
+    assert registry.findtext(f"{P}formatRegistryName") == "PRONOM"
+    assert registry.findtext(f"{P}formatRegistryKey") == "fmt/353"
+    apps = [
+        a.findtext(f"{P}creatingApplicationName") for a in chars.findall(f"{P}creatingApplication")
+    ]
+    assert apps == ["Capture One", "Phase One IQ4"]
+    assert file_object.findtext(f"{P}originalName") == "folio-1r.tif"
+    assert (
+        file_object.findtext("premis:objectIdentifier/premis:objectIdentifierValue", namespaces=NS)
+        == "ms-1/0001"
+    )
+    related = file_object.find("premis:relationship/premis:relatedObjectIdentifier", NS)
+    assert related.findtext(f"{P}relatedObjectIdentifierValue") == "ms-1"
+
+    ingestion = doc.find(f"{P}event")
+    assert _local(ingestion) == [
+        "eventIdentifier",
+        "eventType",
+        "eventDateTime",
+        "eventDetailInformation",
+        "eventOutcomeInformation",
+        "linkingAgentIdentifier",
+        "linkingAgentIdentifier",
+        "linkingObjectIdentifier",
+    ]
+    event_type = ingestion.find(f"{P}eventType")
+    assert event_type.text == "ingestion"
+    assert event_type.get("valueURI") == "http://id.loc.gov/vocabulary/preservation/eventType/ing"
+    assert (
+        ingestion.findtext("premis:eventOutcomeInformation/premis:eventOutcome", namespaces=NS)
+        == "success"
+    )
+    note = doc.findall(f"{P}event")[1].findtext(".//premis:eventOutcomeDetailNote", namespaces=NS)
+    assert note == "checked twice"
+
+    statement = doc.find("premis:rights/premis:rightsStatement", NS)
+    assert statement.findtext(f"{P}rightsBasis") == "Other"
+    assert RIGHTS["uri"] in [e.text for e in statement.iter()]
+    assert "access level: public" in [e.text for e in statement.iter(f"{P}otherRightsNote")]
+
+
+def test_agents_are_deduplicated_with_the_institution_as_organization():
+    doc = _doc()
+    agents = [
+        (
+            a.findtext("premis:agentIdentifier/premis:agentIdentifierValue", namespaces=NS),
+            a.findtext(f"{P}agentName"),
+            a.findtext(f"{P}agentType"),
+        )
+        for a in doc.findall(f"{P}agent")
+    ]
+    assert agents == [
+        ("organization:pns", "Sarawak State Library", "organization"),
+        ("person:user:pns-digitizer", "user:pns-digitizer", "person"),
+        ("software:Borneo Heritage 0.1", "Borneo Heritage 0.1", "software"),
+    ]
+    linked = {v.text for v in doc.iter(f"{P}linkingAgentIdentifierValue")}
+    assert linked <= {a[0] for a in agents}
+
+
+def test_odd_characters_are_escaped_or_dropped(premis_schema):
+    odd = dict(FILE, filename='a<b>&"c"\x01\x0b d\u00e9\U0001f600.tif')
+    event = dict(EVENTS[0], detail="1 < 2 & 3 > 2\x00", note="]]> done")
+    doc = _doc(files=[odd], events=[event])
+    assert premis_schema.validate(doc), premis_schema.error_log
+    assert doc.findtext(".//premis:originalName", namespaces=NS) == 'a<b>&"c" d\u00e9\U0001f600.tif'
+    assert doc.findtext(".//premis:eventDetail", namespaces=NS) == "1 < 2 & 3 > 2"
+    assert doc.findtext(".//premis:eventOutcomeDetailNote", namespaces=NS) == "]]> done"
+
+
+def test_an_item_with_no_files_and_no_events_is_still_valid(premis_schema):
+    doc = _doc(files=[], events=[], rights={})
+    assert premis_schema.validate(doc), premis_schema.error_log
+    assert _local(doc) == ["object", "agent", "rights"]
+    events_only = _doc(files=[], events=EVENTS)
+    assert premis_schema.validate(events_only), premis_schema.error_log
+    files_only = _doc(events=[])
+    assert premis_schema.validate(files_only), premis_schema.error_log
+    assert len(files_only.findall(f"{P}event")) == 0
+
+
+def test_an_event_without_objects_links_the_item_and_an_unknown_type_has_no_uri(premis_schema):
+    event = dict(EVENTS[0], type="rejection", objects=(), agents=())
+    doc = _doc(events=[event])
+    assert premis_schema.validate(doc), premis_schema.error_log
+    assert doc.find(".//premis:eventType", NS).get("valueURI") is None
+    assert next(v.text for v in doc.iter(f"{P}linkingObjectIdentifierValue")) == "ms-1"
+
+
+def test_a_creative_commons_licence_is_a_license_basis(premis_schema):
+    rights = {
+        "uri": "http://creativecommons.org/licenses/by/4.0/",
+        "access": "community",
+        "community": "iban-elders",
+    }
+    doc = _doc(rights=rights)
+    assert premis_schema.validate(doc), premis_schema.error_log
+    statement = doc.find("premis:rights/premis:rightsStatement", NS)
+    assert statement.findtext(f"{P}rightsBasis") == "License"
+    notes = [n.text for n in statement.iter(f"{P}licenseNote")]
+    assert notes == ["access level: community", "community protocol: iban-elders"]
+
+
+def test_no_premis_2_namespace():
+    text = to_bytes(
+        build_premis({"id": "ms-1"}, [FILE], EVENTS, institution=INSTITUTION, rights=RIGHTS)
+    )
+    assert b"premis/v3" in text
+    assert b"premis-v2" not in text and b"info:lc/xmlns/premis-v2" not in text
