@@ -146,13 +146,6 @@ def manifest_data(item: Any, request: Any) -> ManifestData:
                 "profile": "http://www.openarchives.org/OAI/2.0/oai_dc/",
                 "label": {"en": ["Dublin Core record"]},
             },
-            {  # the institution's staff may read it; others get 403 (its existence is public)
-                "id": request.route_url("api_item_premis", item_id=item.item_id),
-                "type": "Dataset",
-                "format": "application/xml",
-                "profile": "http://www.loc.gov/premis/v3",
-                "label": {"en": ["PREMIS preservation record (staff)"]},
-            },
             {
                 "id": request.route_url("api_item", item_id=item.item_id),
                 "type": "Dataset",
