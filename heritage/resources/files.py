@@ -80,6 +80,19 @@ class File(Persistent):
         if files is not None and self.__name__ is not None:
             files.refresh(self)
 
+    def as_dict(self) -> dict[str, Any]:
+        """Return what identifies and describes the master (the API and PREMIS read this)."""
+        return {
+            "name": self.__name__,
+            "filename": self.filename,
+            "mimetype": self.mimetype,
+            "size": self.size,
+            "sha256": self.sha256,
+            "md5": self.md5,
+            "format": dict(self.format),
+            "techmd": dict(self.techmd),
+        }
+
     @property
     def is_image(self) -> bool:
         return self.mimetype.startswith("image/")

@@ -258,19 +258,7 @@ def item_premis(context: Item, request: Any) -> Response:
         or request.has_permission("edit", context)
     ):
         raise HTTPForbidden()
-    files = [
-        {
-            "name": f.__name__,
-            "filename": f.filename,
-            "mimetype": f.mimetype,
-            "size": f.size,
-            "sha256": f.sha256,
-            "md5": f.md5,
-            "format": dict(f.format),
-            "techmd": dict(f.techmd),
-        }
-        for f in context.files
-    ]
+    files = [f.as_dict() for f in context.files]
     names = institution.name
     element = build_premis(
         {"id": context.item_id},

@@ -49,17 +49,10 @@ def api_files(context: Item, request: Any) -> dict[str, Any]:
         "item": context.item_id,
         "files": [
             {
-                "name": f.__name__,
-                "filename": f.filename,
-                "mimetype": f.mimetype,
-                "size": f.size,
-                "sha256": f.sha256,
-                "md5": f.md5,
-                "format": dict(f.format),
-                "techmd": dict(f.techmd),
+                **f.as_dict(),
                 "qa": dict(f.qa),
                 "derivatives": f.derivatives,
-                "label": dict(f.label),
+                "label": f.label,
             }
             for f in context.files
         ],
