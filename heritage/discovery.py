@@ -12,6 +12,8 @@ from typing import Any
 from pyramid.authorization import ACLHelper, Everyone
 from pyramid.traversal import find_root
 
+from heritage.changes import on_item_changed
+
 
 def publicly_visible(item: Any) -> bool:
     return bool(ACLHelper().permits(item, [Everyone], "view-media"))
@@ -21,6 +23,7 @@ def manifest_path(item_id: str) -> str:
     return f"/iiif/manifests/{item_id}"
 
 
+@on_item_changed
 def item_changed(item: Any) -> None:
     """Record the activity this change means for the public feed, if any."""
     root = find_root(item)

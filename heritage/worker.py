@@ -7,22 +7,71 @@ pool, so a batch of pages uses both cores (a page's resize is CPU-bound and hold
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import socket
 import threading
 from collections.abc import Callable
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
-from digitization.derivatives import DerivativeError, build_pyramid
+from digitization.derivatives import build_pyramid
 from heritage.db import connection
 from heritage.resources.root import APP_ROOT
 from heritage.settings import HeritageSettings, apply_image_limits
 
 log = logging.getLogger(__name__)
+
+#: Jobs that run in the worker's own thread, with their own connection and transactions
+#: (audits, harvests): kind → ``run(db, hs, params)``; raising fails the job (it is retried).
+THREAD_JOBS: dict[str, Callable[[Any, HeritageSettings, dict], None]] = {}
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Work the worker queues by itself every ``interval(hs)`` seconds (0 or less: never).
+
+    ``jobs(root, hs)`` returns the ``(kind, params)`` to queue when the time has come.
+    """
+
+    name: str
+    interval: Callable[[HeritageSettings], float]
+    jobs: Callable[[Any, HeritageSettings], list[tuple[str, dict]]]
+
+
+SCHEDULES: dict[str, Schedule] = {}
+
+#: Modules that register thread jobs and schedules when imported.
+JOB_MODULES: tuple[str, ...] = ()
+
+
+def _load_job_modules() -> None:
+    for name in JOB_MODULES:
+        importlib.import_module(name)
+
+
+def queue_scheduled(root: Any, hs: HeritageSettings, now: datetime | None = None) -> int:
+    """Queue the jobs of every schedule whose interval has passed; return how many."""
+    now = now or datetime.now(UTC)
+    queued = 0
+    for schedule in SCHEDULES.values():
+        interval = schedule.interval(hs)
+        if interval <= 0:
+            continue
+        last = root.jobs.last_run(schedule.name)
+        if last and (now - datetime.fromisoformat(last)).total_seconds() < interval:
+            continue
+        root.jobs.mark_run(schedule.name, now.isoformat(timespec="seconds"))
+        for kind, params in schedule.jobs(root, hs):
+            if not root.jobs.queued(kind, **params):
+                root.jobs.add(kind, **params)
+                queued += 1
+    return queued
 
 
 class _Inline(Executor):
@@ -48,6 +97,8 @@ def image_dir(hs: HeritageSettings, image_id: str) -> Path:
 
 def _prepare(root: Any, job: Any, hs: HeritageSettings) -> tuple[Callable, tuple, dict] | None:
     """Return what to run for ``job`` (a picklable call), or None if nothing is left to do."""
+    if job.kind in THREAD_JOBS:
+        return None  # run by run_worker itself, outside this transaction
     if job.kind == "derivatives":
         item = root.items.get(job.params["item_id"])
         f = item.files.get(job.params["file"]) if item is not None else None
@@ -82,6 +133,7 @@ def run_worker(
     Return the number of jobs run.
     """
     stop = stop or threading.Event()
+    _load_job_modules()
     name = f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
     executor: Executor = (
         ProcessPoolExecutor(
@@ -99,6 +151,9 @@ def run_worker(
             claimed = []
             for attempt in tm.attempts():
                 with attempt:
+                    queue_scheduled(conn.root()[APP_ROOT], hs)
+            for attempt in tm.attempts():
+                with attempt:
                     claimed = [
                         (job, job.__name__)
                         for job in conn.root()[APP_ROOT].jobs.claim(name, max(processes, 1))
@@ -113,11 +168,16 @@ def run_worker(
                 executor.submit(call[0], *call[1], **call[2]) if call else None for call in calls
             ]
             outcomes = []
-            for future in futures:
+            for (job, _), future in zip(claimed, futures, strict=True):
                 try:
-                    outcomes.append((future.result() if future else None, ""))
-                except (DerivativeError, OSError, ValueError) as exc:
-                    outcomes.append((None, str(exc)))
+                    if job.kind in THREAD_JOBS:
+                        THREAD_JOBS[job.kind](db, hs, dict(job.params))
+                        outcomes.append((None, ""))
+                    else:
+                        outcomes.append((future.result() if future else None, ""))
+                except Exception as exc:  # a job's failure is recorded on it, never fatal
+                    log.exception("job %s failed", job.kind)
+                    outcomes.append((None, str(exc) or type(exc).__name__))
             for attempt in tm.attempts():
                 with attempt:
                     root = conn.root()[APP_ROOT]

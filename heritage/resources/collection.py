@@ -8,7 +8,7 @@ from persistent import Persistent
 from persistent.mapping import PersistentMapping
 from pyramid.traversal import find_interface, find_root
 
-from heritage.discovery import item_changed
+from heritage.changes import item_changed
 from heritage.resources.folder import Folder, FolderError
 from heritage.resources.institution import Institution
 

@@ -118,7 +118,7 @@ class Item(Persistent):
         return f"{self.item_id}_{f.__name__}"
 
     def touch(self) -> None:
-        from heritage.discovery import item_changed  # discovery reads the ACL of items
+        from heritage.changes import item_changed  # listeners read the ACL of items
 
         self.modified = now()
         item_changed(self)

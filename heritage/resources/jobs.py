@@ -42,6 +42,7 @@ class Job(Persistent):
 class Jobs(Persistent):
     __name__ = "jobs"
     __parent__: Any = None
+    schedule_runs: Any = None  # schedule name → when it last queued its jobs (ISO, UTC)
 
     def __init__(self) -> None:
         self.data = OOBTree()  # key → Job (all of them, for reports)
@@ -96,3 +97,17 @@ class Jobs(Persistent):
 
     def waiting(self) -> int:
         return len(self.pending)
+
+    def queued(self, kind: str, **params: Any) -> bool:
+        """Whether a job of ``kind`` with these params is waiting (so as not to queue twice)."""
+        return any(
+            self.pending[key] == kind and self.data[key].params == params for key in self.pending
+        )
+
+    def last_run(self, schedule: str) -> str:
+        return (self.schedule_runs or {}).get(schedule, "")
+
+    def mark_run(self, schedule: str, when: str) -> None:
+        if self.schedule_runs is None:
+            self.schedule_runs = OOBTree()
+        self.schedule_runs[schedule] = when
