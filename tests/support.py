@@ -6,12 +6,17 @@ Imported as ``from support import …``: ``tests/`` is on pytest's pythonpath (s
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import transaction
 import webtest
+from waitress import wasyncore
+from waitress.server import create_server
 
 from heritage.metadata import validate_record
 from heritage.resources.item import Item
@@ -19,6 +24,27 @@ from heritage.resources.root import APP_ROOT
 
 SPECS = Path(__file__).resolve().parents[2] / "shared" / "specs"
 PASSWORD = "correct-horse-battery"
+
+
+@contextmanager
+def serve_app(app: Any, *, threads: int = 4) -> Iterator[str]:
+    """Serve the WSGI ``app`` with a real waitress server on 127.0.0.1 in a thread.
+
+    Yield its base URL (``http://127.0.0.1:PORT``, no trailing slash). For clients that
+    must speak real HTTP (an OAI-PMH harvester, a second instance harvesting this one).
+    The port is chosen by the OS when the socket binds, so parallel tests never collide.
+    """
+    server = create_server(app, host="127.0.0.1", port=0, threads=threads, expose_tracebacks=True)
+    runner = threading.Thread(target=server.run, name="serve_app", daemon=True)
+    runner.start()
+    try:
+        yield f"http://127.0.0.1:{server.effective_port}"
+    finally:
+        # Close the sockets in the loop's own thread (the trigger runs thunks there), so
+        # the loop ends cleanly instead of polling a closed descriptor.
+        server.trigger.pull_trigger(lambda: wasyncore.close_all(server._map))
+        runner.join(10)
+        server.task_dispatcher.shutdown()
 
 
 class Arranger:
