@@ -100,3 +100,74 @@ def compute_fixity(path: str | Path, copy_to: str | Path | None = None) -> Fixit
         if out is not None:
             out.close()
     return Fixity(size=size, sha256=sha256.hexdigest(), md5=md5.hexdigest())
+
+
+DIGEST_CHUNK = 4 * 1024 * 1024  # large reads: fewer system calls, hashlib drops the GIL
+_DIGEST_BUFFERS = 3  # one being read, one being hashed, one spare: 12 MiB at most
+
+
+def _read_into(
+    fd: int, free: queue.Queue, full: queue.Queue, stop: threading.Event, errors: list
+) -> None:
+    """Fill recycled buffers from ``fd`` until its end; hand each over as ``(buffer, n)``."""
+    try:
+        while not stop.is_set():
+            try:
+                buf = free.get(timeout=0.1)
+            except queue.Empty:
+                continue
+            n = os.readv(fd, [buf])
+            full.put((buf, n))
+            if not n:
+                return
+    except OSError as exc:  # handed to the consumer, which raises it
+        errors.append(exc)
+        full.put((None, 0))
+
+
+def sha256_of(
+    path: str | Path, *, chunk: int = DIGEST_CHUNK, drop_cache: bool = False
+) -> tuple[int, str]:
+    """Return ``(size, sha256 hex digest)`` of ``path``: the fast path of a fixity audit.
+
+    Unlike :func:`compute_fixity` it computes no md5 and allocates nothing per chunk: a
+    reader thread fills a few recycled buffers with large reads while this thread hashes
+    the previous one, so a cold read and the hashing overlap (PERFORMANCE.md, "Ingest").
+    ``drop_cache`` tells the kernel afterwards that the file's pages will not be needed:
+    an audit reads terabytes once, and should not push tiles and the database out of the
+    page cache. Raises OSError (FileNotFoundError for a missing file).
+    """
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        with contextlib.suppress(OSError, AttributeError):  # a hint: not everywhere
+            os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_SEQUENTIAL)
+        free: queue.Queue = queue.Queue()
+        full: queue.Queue = queue.Queue()
+        for _ in range(_DIGEST_BUFFERS):
+            free.put(bytearray(chunk))
+        stop = threading.Event()
+        errors: list[BaseException] = []
+        reader = threading.Thread(
+            target=_read_into, args=(fd, free, full, stop, errors), daemon=True
+        )
+        digest, size = hashlib.sha256(), 0
+        reader.start()
+        try:
+            while True:
+                buf, n = full.get()
+                if not n:
+                    break
+                digest.update(memoryview(buf)[:n])
+                size += n
+                free.put(buf)
+        finally:
+            stop.set()
+            reader.join()
+        if errors:
+            raise errors[0]
+        if drop_cache:
+            with contextlib.suppress(OSError, AttributeError):
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+        return size, digest.hexdigest()
+    finally:
+        os.close(fd)
