@@ -9,6 +9,7 @@ from persistent.mapping import PersistentMapping
 from pyramid.authorization import ALL_PERMISSIONS, Allow, Everyone
 
 from heritage.resources.activities import Activities
+from heritage.resources.audits import Audits
 from heritage.resources.folder import Folder, FolderError, Index
 from heritage.resources.jobs import Jobs
 from heritage.resources.users import Users
@@ -33,6 +34,7 @@ class Root(Persistent):
         self.users = self._child("users", Users())
         self.jobs = self._child("jobs", Jobs())
         self.activities = self._child("activities", Activities())
+        self.audits = self._child("audits", Audits())
 
     def _child(self, name: str, obj: Any) -> Any:
         obj.__name__ = name
