@@ -48,6 +48,18 @@ def asbytesize(value: Any) -> int:
     return int(text)
 
 
+def asduration(value: Any) -> float:
+    """Parse ``7d``, ``12h``, ``30m``, ``45s`` or a plain number of seconds; ``0`` is never."""
+    text = str(value).strip().lower().replace(" ", "")
+    units = {"w": 7 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
+    factor = units.get(text[-1:], 1) if text else 1
+    number = text[:-1] if text[-1:] in units else text
+    seconds = float(number) * factor
+    if seconds < 0 or seconds != seconds:  # negative, or NaN
+        raise ValueError(f"not a duration: {value!r}")
+    return seconds
+
+
 def asurl(value: Any) -> str:
     text = str(value).strip().rstrip("/")
     if text and not text.startswith(("http://", "https://")):
@@ -85,6 +97,7 @@ TABLE: tuple[Setting, ...] = (
     Setting("image_cache_bytes", asbytesize, "1GB", "disk cache of computed image responses"),
     Setting("x_accel_prefix", str, "", "nginx internal location of the tiles (X-Accel-Redirect)"),
     Setting("sample_data", asbool, False, "load the sample consortium into an empty database"),
+    Setting("audit_interval", asduration, "7d", "how often the worker audits masters; 0: never"),
 )
 BY_NAME = {s.name: s for s in TABLE}
 
