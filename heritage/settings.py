@@ -98,6 +98,11 @@ TABLE: tuple[Setting, ...] = (
     Setting("x_accel_prefix", str, "", "nginx internal location of the tiles (X-Accel-Redirect)"),
     Setting("sample_data", asbool, False, "load the sample consortium into an empty database"),
     Setting("audit_interval", asduration, "7d", "how often the worker audits masters; 0: never"),
+    Setting("harvest_timeout", float, 30.0, "seconds to wait for each answer of a partner"),
+    Setting("harvest_retries", int, 3, "tries again after a network error, timeout or 5xx"),
+    Setting("harvest_backoff", float, 1.0, "seconds before the first retry, doubled each time"),
+    Setting("harvest_batch", int, 200, "harvested records stored per transaction"),
+    Setting("harvest_check", asduration, "5m", "how often the worker looks for due partners"),
 )
 BY_NAME = {s.name: s for s in TABLE}
 

@@ -11,7 +11,9 @@ from pyramid.authorization import ALL_PERMISSIONS, Allow, Everyone
 from heritage.resources.activities import Activities
 from heritage.resources.audits import Audits
 from heritage.resources.folder import Folder, FolderError, Index
+from heritage.resources.harvested import Harvested
 from heritage.resources.jobs import Jobs
+from heritage.resources.partners import Partners
 from heritage.resources.users import Users
 from heritage.security import ADMIN_PRINCIPAL
 
@@ -35,6 +37,8 @@ class Root(Persistent):
         self.jobs = self._child("jobs", Jobs())
         self.activities = self._child("activities", Activities())
         self.audits = self._child("audits", Audits())
+        self.partners = self._child("partners", Partners())
+        self.harvested = self._child("harvested", Harvested())
 
     def _child(self, name: str, obj: Any) -> Any:
         obj.__name__ = name
