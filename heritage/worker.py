@@ -47,7 +47,7 @@ class Schedule:
 SCHEDULES: dict[str, Schedule] = {}
 
 #: Modules that register thread jobs and schedules when imported.
-JOB_MODULES: tuple[str, ...] = ()
+JOB_MODULES: tuple[str, ...] = ("heritage.audit", "heritage.harvest")
 
 
 def _load_job_modules() -> None:

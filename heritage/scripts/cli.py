@@ -186,6 +186,12 @@ def cmd_ingest(env: Env, args: argparse.Namespace) -> int:
     return main_ingest(env, args)
 
 
+def cmd_audit(env: Env, args: argparse.Namespace) -> int:
+    from heritage.scripts.audit import main_audit
+
+    return main_audit(env, args)
+
+
 def cmd_worker(env: Env, args: argparse.Namespace) -> int:
     from heritage.worker import run_worker
 
@@ -304,6 +310,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="check the files, store nothing")
     p.add_argument("--user", help="who is ingesting, for the event log (default: you)")
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("audit", parents=[common], help="re-read the masters and check fixity")
+    p.add_argument("--institution", metavar="ID", help="only this institution's masters")
+    p.add_argument(
+        "--since",
+        metavar="DATE",
+        help="only masters not checked since DATE (YYYY-MM-DD, ISO time, or an age: 30d)",
+    )
+    p.add_argument("--user", help="who is auditing, for the event log (default: you)")
+    p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("worker", parents=[common], help="run background jobs (derivatives)")
     p.add_argument("--once", action="store_true", help="stop when the queue is empty")
