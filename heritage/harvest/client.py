@@ -17,10 +17,12 @@ Spec: https://www.openarchives.org/OAI/openarchivesprotocol.html
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from lxml import etree
@@ -155,7 +157,7 @@ class OAIClient:
                     ) from None
             except requests.RequestException as exc:
                 if last:
-                    raise HarvestError(NETWORK, f"network error: {_short(exc)}") from None
+                    raise HarvestError(NETWORK, _network_message(self.url, exc)) from None
             else:
                 status = response.status_code
                 if status < 400:
@@ -264,6 +266,11 @@ def _text(exc: Exception) -> str:
     return (str(exc) or "no description").strip()[:500]
 
 
-def _short(exc: Exception) -> str:
+def _network_message(url: str, exc: Exception) -> str:
+    """Return "cannot reach HOST: Connection refused" rather than urllib3's whole chain."""
     text = str(exc) or type(exc).__name__
-    return text if len(text) < 300 else text[:300] + "…"
+    errno = re.search(r"\[Errno -?\d+\] ([^\"')\]]+)", text)
+    host = urlsplit(url).netloc
+    if errno:
+        return f"cannot reach {host}: {errno.group(1).strip()}"
+    return f"network error talking to {host}: {text[:300]}"

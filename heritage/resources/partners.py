@@ -20,6 +20,7 @@ from persistent import Persistent
 from persistent.mapping import PersistentMapping
 from pyramid.authorization import ALL_PERMISSIONS, DENY_ALL, Allow
 
+from heritage.metadata import normalize_language
 from heritage.resources.folder import Folder
 from heritage.security import ADMIN_PRINCIPAL
 
@@ -103,6 +104,102 @@ def validate_set(value: Any) -> str:
     if text and (len(text) > 500 or not SET_RE.match(text)):
         raise PartnerError("set", "a setSpec such as pns or pns:pns-manuscripts, or nothing")
     return text
+
+
+class PartnerInvalid(ValueError):
+    """Partner fields were refused; ``errors`` maps each bad field to a message."""
+
+    def __init__(self, errors: Mapping[str, str]) -> None:
+        self.errors = dict(errors)
+        super().__init__("; ".join(f"{k}: {v}" for k, v in self.errors.items()))
+
+
+PARTNER_FIELDS = ("id", "name", "url", "prefix", "set", "schedule", "enabled")
+
+
+def validate_name(value: Any) -> dict[str, str]:
+    """Return a language map ``{"en": "...", "ms": "..."}`` with canonical tags."""
+    if not isinstance(value, Mapping) or not value:
+        raise PartnerError("name", 'a language map, e.g. {"en": "Sabah State Library"}')
+    name = {}
+    for lang, text in value.items():
+        try:
+            tag = normalize_language(lang)
+        except ValueError as exc:
+            raise PartnerError("name", str(exc)) from None
+        if not isinstance(text, str) or not text.strip() or len(text) > 500:
+            raise PartnerError("name", f"the {lang!r} name must be text of 1-500 characters")
+        name[tag] = text.strip()
+    return name
+
+
+def validate_partner(data: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
+    """Return clean partner fields from ``data`` (API, form or command line).
+
+    Creating needs ``id``, ``name`` and ``url``; the rest default (``prefix`` oai_dc, no
+    ``set``, ``schedule`` 1d, ``enabled``). Updating takes any of the fields but ``id``.
+
+    :raises PartnerInvalid: naming every bad field.
+    """
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+    for key in data:
+        if key not in PARTNER_FIELDS or (key == "id" and not creating):
+            errors[key] = "unknown field" if key != "id" else "a partner's id cannot change"
+    checks = {
+        "id": validate_partner_id,
+        "name": validate_name,
+        "url": validate_base_url,
+        "prefix": validate_prefix,
+        "set": validate_set,
+        "schedule": lambda v: (parse_schedule(v), v.strip().lower())[1],
+    }
+    for key, check in checks.items():
+        if key in data and key not in errors:
+            try:
+                clean[key] = check(data[key])
+            except PartnerError as exc:
+                errors[key] = str(exc).split(": ", 1)[1]
+        elif creating and key in ("id", "name", "url"):
+            errors.setdefault(key, "required")
+    if "enabled" in data:
+        if isinstance(data["enabled"], bool):
+            clean["enabled"] = data["enabled"]
+        else:
+            errors["enabled"] = "true or false"
+    if errors:
+        raise PartnerInvalid(errors)
+    return clean
+
+
+def apply_partner(partner: Partner, fields: Mapping[str, Any]) -> None:
+    """Change a partner; a new URL, prefix or set starts the next harvest from the beginning
+    (the old datestamp belongs to another list of records)."""
+    restart = False
+    if "name" in fields:
+        partner.name = PersistentMapping(fields["name"])
+    for key, attr in (("url", "url"), ("prefix", "prefix"), ("set", "set_spec")):
+        if key in fields and fields[key] != getattr(partner, attr):
+            setattr(partner, attr, fields[key])
+            restart = True
+    if "schedule" in fields:
+        partner.set_schedule(fields["schedule"])
+    if "enabled" in fields:
+        partner.enabled = fields["enabled"]
+    if restart:
+        partner.last_datestamp = partner.granularity = ""
+
+
+def new_partner(fields: Mapping[str, Any]) -> Partner:
+    """Return a partner made from :func:`validate_partner` fields (``creating=True``)."""
+    return Partner(
+        fields["name"],
+        fields["url"],
+        prefix=fields.get("prefix", "oai_dc"),
+        set_spec=fields.get("set", ""),
+        schedule=fields.get("schedule", "1d"),
+        enabled=fields.get("enabled", True),
+    )
 
 
 class HarvestRun(Persistent):
@@ -199,6 +296,20 @@ class Partner(Persistent):
     @property
     def last_run(self) -> HarvestRun | None:
         return self.runs[self.runs.maxKey()] if len(self.runs) else None
+
+    def as_dict(self) -> dict[str, Any]:
+        last = self.last_run
+        return {
+            "id": self.__name__,
+            "name": dict(self.name),
+            "url": self.url,
+            "prefix": self.prefix,
+            "set": self.set_spec,
+            "schedule": self.schedule,
+            "enabled": self.enabled,
+            "last_datestamp": self.last_datestamp,
+            "last_run": last.as_dict() if last is not None else None,
+        }
 
     def due(self, now: datetime) -> bool:
         """Whether the schedule asks for a harvest now: enabled, on, and the interval since

@@ -192,6 +192,18 @@ def cmd_audit(env: Env, args: argparse.Namespace) -> int:
     return main_audit(env, args)
 
 
+def cmd_harvest(env: Env, args: argparse.Namespace) -> int:
+    from heritage.scripts.harvest import main_harvest
+
+    return main_harvest(env, args)
+
+
+def cmd_partner(env: Env, args: argparse.Namespace) -> int:
+    from heritage.scripts.harvest import main_partner
+
+    return main_partner(env, args)
+
+
 def cmd_worker(env: Env, args: argparse.Namespace) -> int:
     from heritage.worker import run_worker
 
@@ -320,6 +332,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--user", help="who is auditing, for the event log (default: you)")
     p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser("harvest", parents=[common], help="harvest partners (union catalogue)")
+    p.add_argument("partner_id", nargs="?", help="only this partner (default: all enabled)")
+    p.set_defaults(func=cmd_harvest)
+
+    partner = sub.add_parser("partner", help="manage harvested partners").add_subparsers(
+        dest="partner_command", required=True, metavar="ACTION"
+    )
+    p = partner.add_parser("add", parents=[common], help="add a partner to harvest")
+    p.add_argument("partner_id")
+    p.add_argument(
+        "--name", action="append", required=True, metavar="[LANG=]TEXT", help="repeat per language"
+    )
+    p.add_argument("--url", required=True, help="its OAI-PMH base URL (http or https)")
+    p.add_argument("--prefix", help="metadata prefix (default: oai_dc)")
+    p.add_argument("--set", help="harvest only this setSpec")
+    p.add_argument("--schedule", help="30m, 12h, 1d, 1w, or 0 for never (default: 1d)")
+    p.add_argument("--disabled", action="store_true", help="add it switched off")
+    p.set_defaults(func=cmd_partner)
+    p = partner.add_parser("list", parents=[common], help="list partners and their last run")
+    p.set_defaults(func=cmd_partner)
+    p = partner.add_parser("remove", parents=[common], help="remove a partner and its records")
+    p.add_argument("partner_id")
+    p.set_defaults(func=cmd_partner)
 
     p = sub.add_parser("worker", parents=[common], help="run background jobs (derivatives)")
     p.add_argument("--once", action="store_true", help="stop when the queue is empty")
