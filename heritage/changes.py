@@ -49,7 +49,8 @@ def _load_listeners() -> None:
     if _loaded:
         return
     _loaded = True
-    import heritage.discovery  # noqa: F401  (registers the Change Discovery listener)
+    # Change Discovery feed; institutions' public counts (heritage.partner_view)
+    from heritage import discovery, partner_view  # noqa: F401
 
 
 _loaded = False

@@ -41,6 +41,7 @@ class Institution(Persistent):
         self.collections.__name__ = "collections"
         self.collections.__parent__ = self
         self.state_counts = OOBTree()  # workflow state → Length; never walk items to count
+        self.reset_public_counts()
 
     def __acl__(self) -> list[tuple[str, str, Any]]:
         acl: list[tuple[str, str, Any]] = [(Allow, Everyone, "view")]
@@ -57,3 +58,13 @@ class Institution(Persistent):
 
     def counts(self) -> dict[str, int]:
         return {state: counter() for state, counter in self.state_counts.items()}
+
+    def reset_public_counts(self) -> None:
+        """Start the partner page's counters from zero (``heritage.partner_view`` keeps them).
+
+        What the public may see, counted as items change, so the page never walks items.
+        """
+        self.public_items = Length()  # items the public may see
+        self.public_pages = Length()  # image files the public may see, of those items
+        self.public_by_year = OOBTree()  # year first published → Length, of public items
+        self.latest_public = OOBTree()  # (-published epoch s, item id) → item id: newest first

@@ -58,6 +58,7 @@ class Item(Persistent):
     in_feed = False  # listed in the public Change Discovery feed (heritage.discovery)
     sections: tuple[dict, ...] = ()  # [{"label": {lang: text}, "files": (names…)}]
     nomination: dict | None = None  # workflows.selection.nominate(); replaced whole, never mutated
+    published_on: str | None = None  # ISO time of its first publication (kept if withdrawn)
 
     def __init__(
         self,
@@ -82,6 +83,8 @@ class Item(Persistent):
         self.events.__parent__ = self
         self.created = self.modified = now()
         self.state = state
+        if state in PUBLIC_STATES:  # born published (sample data, imports)
+            self.published_on = self.created
         self.set_access(access, community)
         self.rights = rights
         self.viewing_direction = viewing_direction
@@ -143,6 +146,9 @@ class Item(Persistent):
             institution.count_state(self.state, -1)
             institution.count_state(state, 1)
         self.state = state
+        if state in PUBLIC_STATES and self.published_on is None:
+            # to the microsecond, so that lists can put the newest publication first
+            self.published_on = datetime.now(UTC).isoformat()
         self.touch()
 
     # -- who may see it ----------------------------------------------------------------------

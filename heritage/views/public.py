@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import heapq
+from datetime import datetime
 from typing import Any
 
+from babel.dates import format_date
+from babel.numbers import format_decimal
 from pyramid.view import view_config
 
+from heritage import partner_view
 from heritage.resources.collection import Collection
 from heritage.resources.institution import Institution
 from heritage.resources.item import Item
@@ -35,7 +39,20 @@ def home(request: Any) -> dict[str, Any]:
     renderer="heritage:templates/institution.jinja2",
 )
 def institution(context: Institution, request: Any) -> dict[str, Any]:
-    return {"institution": context, "collections": list(context.collections.values()), "pick": pick}
+    """The partner page: public counts, newest public items, collections, entry points."""
+    locale = request.locale_name
+    return {
+        "institution": context,
+        "collections": list(context.collections.values()),
+        "counts": partner_view.public_counts(context),
+        "latest": partner_view.latest_public_items(context),
+        "entry_points": partner_view.entry_points(context, request),
+        "thumbnail_url": partner_view.thumbnail_url,
+        "number": lambda n: format_decimal(n, locale=locale),
+        "day": lambda iso: format_date(datetime.fromisoformat(iso), "medium", locale=locale),
+        "pick": pick,
+        "item_title": item_title,
+    }
 
 
 @view_config(
