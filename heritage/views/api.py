@@ -11,6 +11,7 @@ from pyramid.view import view_config, view_defaults
 from digitization.premis import build_premis
 from digitization.premis import to_bytes as premis_bytes
 from heritage.dublincore import dublin_core, to_bytes
+from heritage.partner_view import latest_json, partner_json
 from heritage.resources.collection import Collection
 from heritage.resources.institution import Institution
 from heritage.resources.item import Item
@@ -89,6 +90,7 @@ def institution_json(inst: Institution, request: Any) -> dict[str, Any]:
         "country": inst.country,
         "homepage": inst.homepage,
         "collections": list(inst.collections.keys()),
+        **partner_json(inst, request),  # public counts and entry points (counters only)
     }
 
 
@@ -197,7 +199,9 @@ class InstitutionsAPI:
         route_name="api_institution", context=Institution, request_method="GET", permission="view"
     )
     def read(self) -> dict[str, Any]:
-        return institution_json(self.context, self.request)
+        data = institution_json(self.context, self.request)
+        data["latest"] = latest_json(self.context, self.request)  # its newest public items
+        return data
 
 
 @view_defaults(renderer="json")
