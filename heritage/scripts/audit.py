@@ -53,7 +53,8 @@ def main_audit(env: Any, args: Any) -> int:
     def show(p: AuditProgress) -> None:
         nonlocal task
         files = f"{p.files_done}/{p.files_total} files"
-        if task is None:
+        if task is None:  # started here, so that an audit refused at once prints no bar
+            progress.start()
             task = progress.add_task("audit", total=p.bytes_total or 1, files=files)
         progress.update(task, completed=p.bytes_done if p.bytes_total else 1, files=files)
         if p.last is not None and not p.last.result.ok:
@@ -63,7 +64,7 @@ def main_audit(env: Any, args: Any) -> int:
         db = open_db(env.uri)
         try:
             evolve.prepare(db)
-            with progress:
+            try:
                 summary = run_audit(
                     db,
                     env.hs,
@@ -72,6 +73,9 @@ def main_audit(env: Any, args: Any) -> int:
                     progress=show,
                     user=args.user or default_user(),
                 )
+            finally:
+                if task is not None:
+                    progress.stop()
         except AuditError as exc:
             print(f"heritage: error: {exc}", file=sys.stderr)
             return EXIT_FAILED

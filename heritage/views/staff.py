@@ -68,12 +68,36 @@ def dashboard(request: Any) -> dict[str, Any]:
             waiting = {s: counts.get(s, 0) for s in queue_states(role)}
             if any(waiting.values()):
                 queues.append({"role": role, "institution": inst, "waiting": waiting})
+    failures, failure_total, last_audit = _fixity(request.root, user, mine)
     return {
         "user": user,
         "queues": queues,
+        "failures": failures,
+        "failure_total": failure_total,
+        "last_audit": last_audit,
         "state_labels": STATE_LABELS,
         "lang": request.locale_name,
         "rows": [{"institution": inst, "counts": inst.counts()} for inst in mine],
         "states": STATES,
         "pick": pick,
     }
+
+
+#: Failures listed on the dashboard; the rest are counted ("and N more").
+DASHBOARD_FAILURES = 50
+
+
+def _fixity(root: Any, user: Any, mine: list[Any]) -> tuple[list[dict], int, Any]:
+    """Return the current fixity failures the user may see, their number, and the last
+    audit run that covered their institutions (every one, for admins)."""
+    audits = getattr(root, "audits", None)
+    if audits is None:
+        return [], 0, None
+    names = None if user.is_admin else [inst.__name__ for inst in mine]
+    failures, total = audits.current_failures(names, limit=DASHBOARD_FAILURES)
+    last = None
+    for run in audits.recent_runs(len(audits.runs)):
+        if names is None or not run.institution or run.institution in names:
+            last = run
+            break
+    return failures, total, last
