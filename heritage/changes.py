@@ -51,6 +51,7 @@ def _load_listeners() -> None:
     _loaded = True
     # Change Discovery feed; institutions' public counts (heritage.partner_view)
     from heritage import discovery, partner_view  # noqa: F401
+    from heritage.oai import tracking  # noqa: F401  (the OAI-PMH record list)
 
 
 _loaded = False

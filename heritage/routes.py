@@ -33,6 +33,7 @@ def includeme(config: Configurator) -> None:
     config.add_route("iiif_media", "/iiif/media/{item_id}/{file}", traverse="/items/{item_id}")
     config.add_route("embed", "/embed/{item_id}", traverse="/items/{item_id}")
     config.add_route("compare", "/compare")
+    config.add_route("oai", "/oai")
     config.add_route("iiif_image_base", "/iiif/3/{image_id}")
     config.add_route("iiif_image_info", "/iiif/3/{image_id}/info.json")
     config.add_route("iiif_image", "/iiif/3/{image_id}/{region}/{size}/{rotation}/{quality}")

@@ -8,6 +8,7 @@ to a default.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -60,6 +61,24 @@ def asduration(value: Any) -> float:
     return seconds
 
 
+def aspositiveint(value: Any) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError(f"must be at least 1: {value!r}")
+    return number
+
+
+#: A domain name, as oai-identifier.xsd's repositoryIdentifier requires.
+_DOMAIN_RE = re.compile(r"^[a-zA-Z][a-zA-Z0-9\-]*(\.[a-zA-Z][a-zA-Z0-9\-]*)+$")
+
+
+def asdomain(value: Any) -> str:
+    text = str(value).strip()
+    if text and not _DOMAIN_RE.match(text):
+        raise ValueError(f"not a domain name (e.g. heritage.example.org): {value!r}")
+    return text
+
+
 def asurl(value: Any) -> str:
     text = str(value).strip().rstrip("/")
     if text and not text.startswith(("http://", "https://")):
@@ -97,6 +116,10 @@ TABLE: tuple[Setting, ...] = (
     Setting("image_cache_bytes", asbytesize, "1GB", "disk cache of computed image responses"),
     Setting("x_accel_prefix", str, "", "nginx internal location of the tiles (X-Accel-Redirect)"),
     Setting("sample_data", asbool, False, "load the sample consortium into an empty database"),
+    Setting("oai_repository_id", asdomain, "", "OAI-PMH ids are oai:<this>:<item>; empty: host"),
+    Setting("oai_admin_email", aslist, (), "OAI-PMH Identify adminEmail(s); empty: admin@host"),
+    Setting("oai_page_size", aspositiveint, 100, "records per OAI-PMH list response"),
+    Setting("oai_token_seconds", aspositiveint, 3600, "how long a resumptionToken stays valid"),
     Setting("audit_interval", asduration, "7d", "how often the worker audits masters; 0: never"),
     Setting("harvest_timeout", float, 30.0, "seconds to wait for each answer of a partner"),
     Setting("harvest_retries", int, 3, "tries again after a network error, timeout or 5xx"),

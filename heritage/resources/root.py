@@ -8,6 +8,7 @@ from persistent import Persistent
 from persistent.mapping import PersistentMapping
 from pyramid.authorization import ALL_PERMISSIONS, Allow, Everyone
 
+from heritage.oai.records import OAIRecords
 from heritage.resources.activities import Activities
 from heritage.resources.audits import Audits
 from heritage.resources.folder import Folder, FolderError, Index
@@ -36,6 +37,7 @@ class Root(Persistent):
         self.users = self._child("users", Users())
         self.jobs = self._child("jobs", Jobs())
         self.activities = self._child("activities", Activities())
+        self.oai = self._child("oai", OAIRecords())
         self.audits = self._child("audits", Audits())
         self.partners = self._child("partners", Partners())
         self.harvested = self._child("harvested", Harvested())
