@@ -196,11 +196,14 @@ def latest_public_items(institution: Any, limit: int = LATEST) -> list[Any]:
 
 
 def thumbnail_url(item: Any, request: Any) -> str | None:
-    """Return the Image API URL of a small image of the item's first page, if it has one.
+    """Return the Image API URL of a small image of the item's first page, if it has one
+    and the public may see it (the page is the same for every reader).
 
     A size the tile pyramid holds is served from its file; before the pyramid is built,
     a width no larger than the image (the Image API refuses to upscale without ``^``).
     """
+    if not publicly_visible(item):
+        return None
     for f in item.files.summaries():
         if not f["mimetype"].startswith("image/"):
             continue
@@ -258,7 +261,7 @@ def latest_json(institution: Any, request: Any) -> list[dict]:
                 if publicly_visible(item)
                 else None
             ),
-            "thumbnail": thumbnail_url(item, request) if publicly_visible(item) else None,
+            "thumbnail": thumbnail_url(item, request),
         }
         for item in latest_public_items(institution)
     ]

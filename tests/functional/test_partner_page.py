@@ -267,20 +267,27 @@ def test_counts_follow_publication_new_pages_and_withdrawal(app, db, arrange, te
     assert arrange(lambda root: root.items[NEW].published_on) == first  # first date kept
 
 
-def test_restricting_an_item_takes_it_out(app, arrange, testapp, consortium, tmp_path):
+def test_restricting_an_item_takes_it_out(app, db, arrange, testapp, consortium, tmp_path):
     def add_pages(root: Any) -> None:
         for item_id in (consortium.public, consortium.metadata_only, consortium.staff_only):
             item = root.items[item_id]
             for n in (1, 2):
                 staged = tmp_path / f"{item_id}-{n}.jpg"
                 staged.write_bytes(page(n))
-                item.add_file(staged, f"p{n}.jpg")
+                f = item.add_file(staged, f"p{n}.jpg")
+                root.jobs.add("derivatives", item_id=item_id, file=f.__name__)
 
     arrange(add_pages)
+    run_worker(db, app.registry.heritage, processes=0, once=True)
     # Only the public item's pages count: the described-only item shows no files, and the
     # staff-only item is not public at all.
     assert counts(testapp) == {"count-items": "2", "count-pages": "2", "count-this-year": "2"}
     curator, headers = person(app, "pns-curator")
+    # Its own staff may see every image, but the page shows them what it shows the public.
+    soup = BeautifulSoup(curator.get("/institutions/pns").text, "html.parser")
+    assert [urlsplit(img["src"]).path.split("/")[3] for img in soup.select("img.thumb")] == [
+        f"{consortium.public}_1"
+    ]
     curator.patch_json(f"/api/items/{consortium.public}", {"access": "staff"}, headers=headers)
     assert counts(testapp) == {"count-items": "1", "count-pages": "0", "count-this-year": "1"}
     assert listed(testapp) == [consortium.metadata_only]
