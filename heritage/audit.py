@@ -379,7 +379,8 @@ def _scheduled_jobs(root: Any, hs: HeritageSettings) -> list[tuple[str, dict]]:
     """
     if any(kind == JOB_KIND for kind in root.jobs.pending.values()):
         return []
-    return [(JOB_KIND, {"since": _stamp(datetime.now(UTC))})]
+    queued = root.jobs.last_run("audit") or _stamp(datetime.now(UTC))  # set just before
+    return [(JOB_KIND, {"since": queued})]
 
 
 @on_item_removed
