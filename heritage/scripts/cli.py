@@ -192,6 +192,18 @@ def cmd_audit(env: Env, args: argparse.Namespace) -> int:
     return main_audit(env, args)
 
 
+def cmd_export_bag(env: Env, args: argparse.Namespace) -> int:
+    from heritage.scripts.bags import main_export
+
+    return main_export(env, args)
+
+
+def cmd_import_bag(env: Env, args: argparse.Namespace) -> int:
+    from heritage.scripts.bags import main_import
+
+    return main_import(env, args)
+
+
 def cmd_harvest(env: Env, args: argparse.Namespace) -> int:
     from heritage.scripts.harvest import main_harvest
 
@@ -332,6 +344,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--user", help="who is auditing, for the event log (default: you)")
     p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser("export-bag", parents=[common], help="write an item as a BagIt bag")
+    p.add_argument("item_id")
+    p.add_argument("dest", metavar="DEST", help="the bag's folder (must not exist yet)")
+    p.set_defaults(func=cmd_export_bag)
+
+    p = sub.add_parser("import-bag", parents=[common], help="re-create an item from a bag")
+    p.add_argument("bag", metavar="BAG", help="a bag written by export-bag")
+    p.add_argument("--collection", metavar="ID", help="import into this collection instead")
+    p.add_argument("--user", help="who is importing, for the event log (default: you)")
+    p.set_defaults(func=cmd_import_bag)
 
     p = sub.add_parser("harvest", parents=[common], help="harvest partners (union catalogue)")
     p.add_argument("partner_id", nargs="?", help="only this partner (default: all enabled)")
