@@ -44,12 +44,12 @@ def _harvest(env: Any, root: Any, tm: Any, partner_id: str | None) -> list[RunRe
         ids = partners_to_harvest(root, partner_id)
     except KeyError:
         raise HarvestCommandError(
-            f"no partner {partner_id!r} (see: heritage partner list)"
+            f"no partner {partner_id!r} (see heritage partner list)"
         ) from None
     tm.abort()
     err = Console(stderr=True)
     if not ids:
-        err.print("no enabled partners to harvest (see: heritage partner list)")
+        err.print("no enabled partners to harvest (see heritage partner list)")
         return []
     results = []
     progress = Progress(
