@@ -49,8 +49,9 @@ def _load_listeners() -> None:
     if _loaded:
         return
     _loaded = True
-    # Change Discovery feed; institutions' public counts (heritage.partner_view)
-    from heritage import discovery, partner_view  # noqa: F401
+    # Change Discovery feed; institutions' public counts (heritage.partner_view); a removed
+    # item's fixity failures (heritage.audit); the search catalog (heritage.catalog)
+    from heritage import audit, catalog, discovery, partner_view  # noqa: F401
     from heritage.oai import tracking  # noqa: F401  (the OAI-PMH record list)
 
 
