@@ -39,6 +39,7 @@ TAGS: tuple[str, ...] = (
     "Make",
     "Model",
     "Software",
+    "CreatorTool",
     "DateTimeOriginal",
     "CreateDate",
     "Orientation#",
@@ -129,6 +130,8 @@ def normalize(tags: Mapping[str, Any]) -> dict[str, Any]:
                 "channels": _int(_first(tags, "NumChannels", "Channels")),
                 "bits_per_sample": _int(_first(tags, "BitsPerSample")),
                 "codec": _first(tags, "Encoding", "AudioLayer") or md["file_type"],
+                "software": _first(tags, "Software"),
+                "creator_tool": _first(tags, "CreatorTool"),
             }
         )
         return md
@@ -148,6 +151,7 @@ def normalize(tags: Mapping[str, Any]) -> dict[str, Any]:
             "make": _first(tags, "Make"),
             "model": _first(tags, "Model"),
             "software": _first(tags, "Software"),
+            "creator_tool": _first(tags, "CreatorTool"),
             "capture_date": _first(tags, "DateTimeOriginal", "CreateDate"),
             "orientation": _int(_first(tags, "Orientation")),
         }

@@ -8,15 +8,15 @@ its derivative job together — or not at all, and a re-run skips what is alread
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from datetime import datetime
 from typing import Any
 
 from digitization.ingest import Examined
+from digitization.premis import iso_date
 from digitization.qa import Thresholds, check_duplicate
+from heritage.resources.events import APP_AGENT
 from heritage.resources.files import File
 from heritage.resources.item import Item
-
-#: Agent of this application, for PREMIS.
-APP_AGENT = {"type": "software", "name": "Borneo Heritage 0.1"}
 
 
 def thresholds_for(item: Item) -> Thresholds:
@@ -111,6 +111,7 @@ def _record_events(
     obj = (f"{item.item_id}/{f.__name__}",)
     exiftool, fido, pillow = software[0], software[1], software[2]
     events = item.events
+    _record_capture(item, obj, examined.techmd, person)
     events.record(
         "ingestion",
         agents=[person, APP_AGENT],
@@ -142,3 +143,25 @@ def _record_events(
             outcome="failure" if failed else "success",
             detail="; ".join(c.message for c in failed) or "all image QA checks passed",
         )
+
+
+def _record_capture(item: Item, obj: tuple[str, ...], md: dict[str, Any], person: dict) -> None:
+    """Record the capture of a master, as its own technical metadata tells it.
+
+    The date is the file's (EXIF DateTimeOriginal or CreateDate) when it has one, so the
+    record says when the page was photographed, not when it reached us; the capture device
+    (Make, Model) and the capture software (Software, CreatorTool) are its agents.
+    """
+    agents = [person]
+    device = " ".join(str(md[k]).strip() for k in ("make", "model") if md.get(k))
+    if device:
+        agents.append({"type": "hardware", "name": device})
+    program = str(md.get("software") or md.get("creator_tool") or "").strip()
+    if program:
+        agents.append({"type": "software", "name": program})
+    iso = iso_date(md.get("capture_date"))
+    when = datetime.fromisoformat(iso) if iso else None
+    parts = [f"with {device}" if device else "", f"using {program}" if program else ""]
+    how = " ".join(p for p in parts if p) or "device not recorded in the file"
+    detail = f"captured {how}" + ("" if when else "; capture date not recorded in the file")
+    item.events.record("capture", agents=agents, objects=obj, detail=detail, when=when)

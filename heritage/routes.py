@@ -40,6 +40,7 @@ def includeme(config: Configurator) -> None:
     config.add_route("api_items", "/api/items")
     config.add_route("api_item_dc", "/api/items/{item_id}/dc", traverse="/items/{item_id}")
     config.add_route("api_item_premis", "/api/items/{item_id}/premis", traverse="/items/{item_id}")
+    config.add_route("api_item_events", "/api/items/{item_id}/events", traverse="/items/{item_id}")
     config.add_route("api_item", "/api/items/{item_id}", traverse="/items/{item_id}")
     config.add_route(
         "api_item_transitions", "/api/items/{item_id}/transitions", traverse="/items/{item_id}"

@@ -20,8 +20,11 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
+import PIL
+
 from digitization.derivatives import build_pyramid
 from heritage.db import connection
+from heritage.resources.events import APP_AGENT
 from heritage.resources.root import APP_ROOT
 from heritage.settings import HeritageSettings, apply_image_limits
 
@@ -110,13 +113,36 @@ def _prepare(root: Any, job: Any, hs: HeritageSettings) -> tuple[Callable, tuple
     raise ValueError(f"unknown job kind {job.kind!r}")
 
 
-def _record(root: Any, job: Any, result: Any) -> None:
+def _record(root: Any, job: Any, result: Any, hs: HeritageSettings | None = None) -> None:
     if job.kind == "derivatives" and result is not None:
         item = root.items.get(job.params["item_id"])
         f = item.files.get(job.params["file"]) if item is not None else None
         if f is not None:
             f.derivatives = result.to_json()
             item.files.refresh(f)
+            _record_creation(item, f, result)
+        elif hs is not None:  # deaccessioned while it was being built: no orphan tiles
+            from heritage.deaccession import remove_derivatives_after_commit
+
+            image_id = f"{job.params['item_id']}_{job.params['file']}"
+            remove_derivatives_after_commit(root._p_jar.transaction_manager.get(), hs, [image_id])
+
+
+def _record_creation(item: Any, f: Any, pyramid: Any) -> None:
+    """Record the derivative as a PREMIS creation event: what was made, with what."""
+    levels = ", ".join(str(s) for s in pyramid.scale_factors)
+    tiles = sum(1 for _ in pyramid.tiles())
+    item.events.record(
+        "creation",
+        agents=[{"type": "software", "name": f"Pillow {PIL.__version__}"}, APP_AGENT],
+        objects=(f"{item.item_id}/{f.__name__}",),
+        detail=(
+            f"IIIF tile pyramid of {item.image_id(f)}: {pyramid.width} × {pyramid.height} "
+            f"pixels, {len(pyramid.scale_factors)} levels (scale factors {levels}), {tiles} "
+            f"tiles of {pyramid.tile_size} px and {len(pyramid.sizes)} whole-image sizes, "
+            f"JPEG quality {pyramid.quality}"
+        ),
+    )
 
 
 def run_worker(
@@ -185,7 +211,7 @@ def run_worker(
                         job = root.jobs.data[key]
                         root.jobs.finish(job, error)
                         if not error:
-                            _record(root, job, result)
+                            _record(root, job, result, hs)
                         else:
                             log.warning("job %s (%s) failed: %s", key, job.kind, error)
             ran += len(claimed)

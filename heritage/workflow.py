@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from heritage.resources.events import APP_AGENT, organization_agent
 from heritage.security import ADMIN
 from workflows.machine import (
     DEFAULT_REQUIRED_FIELDS,
@@ -20,17 +21,38 @@ from workflows.machine import (
     build_event,
     check,
 )
-from workflows.states import DEFERRED, PUBLISHED, REJECTED, SELECTED, WITHDRAWN
+from workflows.states import (
+    DEFERRED,
+    DESCRIPTION,
+    PRESERVATION,
+    PUBLISHED,
+    REJECTED,
+    SELECTED,
+    WITHDRAWN,
+)
 
-#: The PREMIS event type (Library of Congress vocabulary) a transition is recorded as.
+#: The PREMIS event type (Library of Congress vocabulary) a forward move is recorded as;
+#: other moves, and every send-back, are a "metadata modification" (of the workflow state).
+#: Passing QA is a person's validation of the masters; approving rights and access takes
+#: the item into the preservation repository (accession); publishing disseminates it.
 EVENT_TYPES: dict[str, str] = {
     SELECTED: "appraisal",
     REJECTED: "appraisal",
     DEFERRED: "appraisal",
+    DESCRIPTION: "validation",
+    PRESERVATION: "accession",
     PUBLISHED: "dissemination",
     WITHDRAWN: "policy assignment",
-    "preservation": "policy assignment",
 }
+#: Event types done in the holding institution's name: it is an agent of them too.
+INSTITUTION_EVENTS = frozenset({"accession", "dissemination", "policy assignment"})
+
+
+def event_type(transition: Transition) -> str:
+    """Return the PREMIS event type that records ``transition``."""
+    if transition.send_back:
+        return "metadata modification"
+    return EVENT_TYPES.get(transition.target, "metadata modification")
 
 
 def roles_for(user: Any, item: Any) -> frozenset[str]:
@@ -115,9 +137,13 @@ def apply_transition(
     item.set_state(transition.target)
     if transition.target == DEFERRED and request.defer_until:
         item.deferred_until = request.defer_until.isoformat()
+    kind = event_type(transition)
+    agents = [{"type": "person", "name": agent}, APP_AGENT]
+    if kind in INSTITUTION_EVENTS and item.institution is not None:
+        agents.append(organization_agent(item.institution))
     record = item.events.record(
-        EVENT_TYPES.get(transition.target, "metadata modification"),
-        agents=[{"type": "person", "name": agent}],
+        kind,
+        agents=agents,
         objects=(item.item_id,),
         detail=f"{transition.source} → {transition.target}",
         note=event.note,

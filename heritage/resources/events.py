@@ -10,11 +10,31 @@ from __future__ import annotations
 import secrets
 from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from BTrees.Length import Length
 from BTrees.OOBTree import OOBTree
 from persistent import Persistent
+
+
+def _own_version() -> str:
+    try:
+        return version("borneo-heritage")
+    except PackageNotFoundError:  # pragma: no cover - run from a tree that is not installed
+        return "0.1"
+
+
+#: This application as a PREMIS software agent, with its version (an agent per release).
+APP_AGENT = {"type": "software", "name": f"Borneo Heritage {_own_version()}"}
+
+
+def organization_agent(institution: Any) -> dict[str, str]:
+    """Return the holding institution as a PREMIS organization agent (known by its id)."""
+    names = dict(institution.name)
+    name = names.get("en") or next(iter(names.values()), institution.__name__)
+    return {"type": "organization", "name": name, "id": institution.__name__}
+
 
 #: https://id.loc.gov/vocabulary/preservation/eventType — the types we record so far.
 EVENT_TYPES = frozenset(

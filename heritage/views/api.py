@@ -7,12 +7,14 @@ from typing import Any
 from pyramid.httpexceptions import HTTPCreated, HTTPForbidden
 from pyramid.response import Response
 from pyramid.view import view_config, view_defaults
+from ZODB.utils import oid_repr
 
 from digitization.premis import build_premis
 from digitization.premis import to_bytes as premis_bytes
 from heritage.dublincore import dublin_core, to_bytes
 from heritage.partner_view import latest_json, partner_json
 from heritage.resources.collection import Collection
+from heritage.resources.events import organization_agent
 from heritage.resources.institution import Institution
 from heritage.resources.item import Item
 from heritage.validation import (
@@ -262,20 +264,29 @@ def item_premis(context: Item, request: Any) -> Response:
         or request.has_permission("edit", context)
     ):
         raise HTTPForbidden()
-    files = [f.as_dict() for f in context.files]
-    names = institution.name
+    files = [
+        {
+            **f.as_dict(),
+            "position": position,
+            "image_id": context.image_id(f) if f.is_image else "",
+            "storage": {
+                "location_type": "ZODB blob OID",
+                "location": oid_repr(f.blob._p_oid) if f.blob._p_oid else "",
+                "medium": "hard disk (ZODB blob storage)",
+            },
+        }
+        for position, f in enumerate(context.files, 1)
+    ]
     element = build_premis(
-        {"id": context.item_id},
+        {"id": context.item_id, "uri": request.route_url("item", item_id=context.item_id)},
         files,
         [dict(e) for e in context.events],
-        institution={
-            "id": institution.__name__,
-            "name": names.get("en") or next(iter(names.values()), institution.__name__),
-        },
+        institution=organization_agent(institution),
         rights={
             "uri": context.rights,
             "access": context.access,
             "community": context.community,
+            "indigenous": bool(getattr(context, "indigenous", False)),
             "consultation": getattr(context, "consultation", ""),
         },
     )
@@ -283,3 +294,33 @@ def item_premis(context: Item, request: Any) -> Response:
     response.md5_etag()
     response.conditional_response = True
     return response
+
+
+@view_config(
+    route_name="api_item_events",
+    context=Item,
+    request_method="GET",
+    permission="view",
+    renderer="json",
+)
+def item_events(context: Item, request: Any) -> dict[str, Any]:
+    """The item's PREMIS events, oldest first, paged by key (``?after=KEY&limit=N``)."""
+    if not (
+        request.has_permission("view-unpublished", context.institution)
+        or request.has_permission("edit", context)
+    ):
+        raise HTTPForbidden()
+    limit = _limit(request)
+    after = request.params.get("after")
+    keys = context.events.data.keys(min=after, excludemin=True) if after else context.events.data
+    events = []
+    for key in keys:
+        if len(events) == limit:
+            url = request.route_url(
+                "api_item_events",
+                item_id=context.item_id,
+                _query={"after": events[-1]["id"], "limit": limit},
+            )
+            return {"item": context.item_id, "events": events, "next": url}
+        events.append(dict(context.events.data[key]))
+    return {"item": context.item_id, "events": events, "next": None}

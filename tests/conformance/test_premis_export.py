@@ -67,6 +67,12 @@ def ingested(testapp, arrange, consortium, tmp_path: Path) -> str:
     return item
 
 
+def _full_name(agent: etree._Element) -> str:
+    """An agent's name with its version, as the event log writes it ("fido 1.6.1")."""
+    name, version = agent.findtext(f"{PREMIS}agentName"), agent.findtext(f"{PREMIS}agentVersion")
+    return f"{name} {version}" if version else name
+
+
 def _facts(arrange, item_id: str) -> tuple[list[dict], list[dict]]:
     def work(root: Any) -> tuple[list[dict], list[dict]]:
         item = root.items[item_id]
@@ -99,10 +105,7 @@ def test_the_premis_record_is_valid_and_complete(testapp, arrange, ingested, pre
     }
     assert written == {e["id"]: e["type"] for e in events}
     assert {"ingestion", "message digest calculation", "policy assignment"} <= set(written.values())
-    agents = {
-        (a.findtext(f"{PREMIS}agentType"), a.findtext(f"{PREMIS}agentName"))
-        for a in doc.iter(f"{PREMIS}agent")
-    }
+    agents = {(a.findtext(f"{PREMIS}agentType"), _full_name(a)) for a in doc.iter(f"{PREMIS}agent")}
     expected = {(a["type"], a["name"]) for e in events for a in e["agents"]}
     assert expected <= agents
     assert ("organization", "Sarawak State Library") in agents

@@ -28,6 +28,7 @@ from PIL import Image, ImageCms
 from support import PASSWORD, csrf_token, login, make_item
 
 from digitization.samples import make_sample_page
+from heritage.resources.events import APP_AGENT
 from heritage.resources.users import User
 from heritage.views import transitions as transitions_view
 from workflows.machine import find
@@ -526,7 +527,7 @@ def test_every_transition_is_recorded_with_who_when_from_to_note_and_guards(
     for e in events:
         when = datetime.fromisoformat(e["workflow"]["when"])
         assert started - timedelta(seconds=1) <= when <= datetime.now().astimezone()
-        assert e["agents"] == ({"type": "person", "name": e["workflow"]["agent"]},)
+        assert e["agents"] == ({"type": "person", "name": e["workflow"]["agent"]}, APP_AGENT)
         assert e["objects"] == (item,)
         assert e["note"] == e["workflow"]["note"]
         assert e["detail"] == f"{e['workflow']['source']} → {e['workflow']['target']}"

@@ -32,6 +32,7 @@ from heritage.worker import image_dir, run_worker
 ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
 UPLOAD_LIMIT = 6 * 1024 * 1024
 PREMIS_PER_FILE = {
+    "capture",
     "ingestion",
     "message digest calculation",
     "format identification",
