@@ -8,6 +8,7 @@ from persistent import Persistent
 from persistent.mapping import PersistentMapping
 from pyramid.authorization import ALL_PERMISSIONS, Allow, Everyone
 
+from heritage.catalog import Catalog
 from heritage.oai.records import OAIRecords
 from heritage.resources.activities import Activities
 from heritage.resources.audits import Audits
@@ -41,6 +42,7 @@ class Root(Persistent):
         self.audits = self._child("audits", Audits())
         self.partners = self._child("partners", Partners())
         self.harvested = self._child("harvested", Harvested())
+        self.catalog = self._child("catalog", Catalog())
 
     def _child(self, name: str, obj: Any) -> Any:
         obj.__name__ = name

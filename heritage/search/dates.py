@@ -9,9 +9,11 @@ four-digit years are taken as the span. Nothing here knows Pyramid or ZODB.
 
 from __future__ import annotations
 
+import calendar
 import math
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from edtf import parse_edtf
 from edtf.parser.edtf_exceptions import EDTFParseException
@@ -21,6 +23,12 @@ MAX_DECADE_SPAN = 300
 #: ... and one longer than this is not placed in time at all.
 MAX_SPAN = 3000
 _YEAR = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+#: The EDTF forms most dates take (``1850``, ``1962-05``, ``1850~``, ``18XX``, ``198X``),
+#: read here without the ``edtf`` parser, which takes milliseconds a value (pyparsing).
+_PLAIN = re.compile(r"^(\d{4})(?:-(0[1-9]|1[0-2])(?:-(\d{2}))?)?[~?%]?$")
+_UNSPECIFIED = re.compile(r"^(\d{2,3})(X{1,2})[~?%]?$")
+
+Bounds = tuple[tuple[int, int, int], tuple[int, int, int]]
 
 
 def _year_month_day(struct: object) -> tuple[int, int, int] | None:
@@ -30,7 +38,40 @@ def _year_month_day(struct: object) -> tuple[int, int, int] | None:
     return int(year), int(month), int(day)
 
 
-def date_bounds(text: str) -> tuple[tuple[int, int, int], tuple[int, int, int]] | None:
+def _plain_bounds(text: str) -> Bounds | None:
+    """Return the bounds of a plain EDTF date or interval of them, or None if not plain."""
+    if "/" in text:
+        start, _, end = text.partition("/")
+        lower = _plain_bounds(start) if start not in ("", "..") else None
+        upper = _plain_bounds(end) if end not in ("", "..") else None
+        if (lower is None and start not in ("", "..")) or (upper is None and end not in ("", "..")):
+            return None
+        if lower is None and upper is None:
+            return None
+        return (lower or upper)[0], (upper or lower)[1]  # type: ignore[index]
+    match = _PLAIN.match(text)
+    if match:
+        year = int(match.group(1))
+        if match.group(3):
+            day = int(match.group(3))
+            month = int(match.group(2))
+            if not 1 <= day <= calendar.monthrange(year, month)[1]:
+                return None
+            return (year, month, day), (year, month, day)
+        if match.group(2):
+            month = int(match.group(2))
+            return (year, month, 1), (year, month, calendar.monthrange(year, month)[1])
+        return (year, 1, 1), (year, 12, 31)
+    match = _UNSPECIFIED.match(text)
+    if match and len(match.group(1)) + len(match.group(2)) == 4:
+        step = 10 ** len(match.group(2))
+        first = int(match.group(1)) * step
+        return (first, 1, 1), (first + step - 1, 12, 31)
+    return None
+
+
+@lru_cache(maxsize=20_000)
+def date_bounds(text: str) -> Bounds | None:
     """Return the earliest and latest ``(year, month, day)`` a date value may mean, or None.
 
     An open end (``1850/..``) is taken to be the known end.
@@ -38,6 +79,9 @@ def date_bounds(text: str) -> tuple[tuple[int, int, int], tuple[int, int, int]] 
     text = text.strip()
     if not text:
         return None
+    plain = _plain_bounds(text)
+    if plain is not None:
+        return (plain[1], plain[0]) if plain[1] < plain[0] else plain
     try:
         parsed = parse_edtf(text)
         lower = _year_month_day(parsed.lower_strict())
