@@ -184,5 +184,7 @@ def test_the_page_shows_the_log(testapp, consortium, arrange):
     login(testapp, "admin")
     page = testapp.get("/staff/partners/kutai?lang=ms")
     assert "invalid XML from the partner: boom" in page.text
+    assert "Log penuaian" in page.text and "Gagal" in page.text  # in Malay
+    assert "Pemanenan terakhir" in testapp.get("/staff/partners?lang=id").text
     listing = testapp.get("/staff/partners")
     assert "invalid XML from the partner: boom" in listing.text
