@@ -440,3 +440,23 @@ def test_reindex_all_rebuilds_from_the_items(union, tm):
         assert reindex_all(root) == 7
     assert search(root, PUBLIC).total == 4
     assert search(root, PNS_STAFF).total == 7
+
+
+def test_evolve_step_0007_catalogues_an_older_database(zodb, union, tm):
+    from heritage.evolve import FINISHED, prepare
+
+    root = union.root
+    with tm:
+        root.harvested.store(
+            "unimas",
+            {"en": "UNIMAS Library"},
+            {"identifier": "oai:unimas:7", "metadata": {"title": (v("Syair Burung", "ms"),)}},
+        )
+        del root.catalog  # as a database made before the catalog was
+        del root._p_jar.root()[FINISHED]["step_0007_catalog"]
+    assert prepare(zodb) == ["step_0007_catalog"]
+    tm.begin()
+    assert len(root.catalog) == 7 + 1  # every item, and the stored harvested record
+    assert ids(search(root, PUBLIC, q="syair burung")) == ["harvested:unimas:oai:unimas:7"]
+    assert search(root, PNS_STAFF, q="rahsia").total == 2
+    tm.abort()
