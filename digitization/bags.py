@@ -22,6 +22,7 @@ from pathlib import Path
 import bagit
 
 CHECKSUMS = ("sha256", "sha512")
+BAGIT_VERSION = bagit.VERSION
 BAGIT_TXT = "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
 #: How many failures a reason names before it says "and N more".
 SHOWN = 3

@@ -35,9 +35,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import transaction
 from lxml import etree
+from ZODB.POSException import POSKeyError
 
-from digitization.bags import CHECKSUMS, BagInvalid, payload_checksums, validate_bag, write_bag
+from digitization.bags import (
+    BAGIT_VERSION,
+    CHECKSUMS,
+    BagInvalid,
+    payload_checksums,
+    validate_bag,
+    write_bag,
+)
 from digitization.fixity import compute_fixity
 from digitization.ingest import safe_name
 from digitization.mets import build_mets
@@ -200,7 +209,16 @@ def metadata_files(
     item: Item, paths: Mapping[str, str], *, public_url: str = ""
 ) -> dict[str, bytes]:
     """Return the bag's tag files: ``metadata/`` item.json, dc.xml, premis.xml and mets.xml."""
-    files = [f.as_dict() for f in item.files]
+    files = [
+        {
+            **f.as_dict(),
+            "position": position,
+            "image_id": item.image_id(f) if f.is_image else "",
+            # the copy this record travels with: the bag's payload, not our blob storage
+            "storage": {"location_type": "BagIt payload path", "location": paths[f.__name__]},
+        }
+        for position, f in enumerate(item.files, 1)
+    ]
     events = [dict(e) for e in item.events]
     institution = _institution_agent(item)
     rights = _rights(item)
@@ -233,7 +251,7 @@ def metadata_files(
     )
     record = item_record(item, paths)
     return {
-        ITEM_JSON: json.dumps(record, ensure_ascii=False, indent=1, sort_keys=True).encode(),
+        ITEM_JSON: json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True).encode(),
         DC_XML: dc_bytes(_dublin_core(item, public_url)),
         PREMIS_XML: premis_bytes(premis),
         METS_XML: mets_bytes(mets),
@@ -251,7 +269,7 @@ def _bag_info(item: Item) -> dict[str, str]:
             (institution["id"], item.collection.__name__, item.item_id)
         ),
         "Bag-Group-Identifier": item.collection.__name__,
-        "Bag-Software-Agent": f"{APP_AGENT['name']} (bagit-python)",
+        "Bag-Software-Agent": f"{APP_AGENT['name']} with bagit.py {BAGIT_VERSION}",
         "Bag-Size": _size(sum(f.size for f in item.files)),
     }
 
@@ -298,7 +316,10 @@ def export_item(
     files = list(item.files)
     total = sum(f.size for f in files)
     work = parent / f".{dest.name}.partial-{secrets.token_hex(4)}"
-    work.mkdir()
+    try:
+        work.mkdir()
+    except OSError as exc:
+        raise PackageError(f"cannot write in {parent}: {exc.strerror or exc}") from None
     try:
         (work / "masters").mkdir()
         paths: dict[str, str] = {}
@@ -309,9 +330,14 @@ def export_item(
             target = work / paths[f.__name__].removeprefix("data/")
             try:
                 fixity = compute_fixity(f.blob.committed(), copy_to=target)
+            except POSKeyError:
+                raise PackageError(
+                    f"file {f.__name__} ({f.filename}): its master is missing from the blob "
+                    "storage; run heritage audit"
+                ) from None
             except OSError as exc:
                 raise PackageError(
-                    f"file {f.__name__} ({f.filename}) cannot be read: {exc.strerror or exc}"
+                    f"file {f.__name__} ({f.filename}) cannot be copied into the bag: {exc}"
                 ) from None
             if (fixity.size, fixity.sha256) != (f.size, f.sha256):
                 raise PackageError(
@@ -333,6 +359,9 @@ def export_item(
     except BagInvalid as exc:
         shutil.rmtree(work, ignore_errors=True)
         raise PackageError(str(exc)) from None
+    except OSError as exc:  # a full disk, a folder we may not write in
+        shutil.rmtree(work, ignore_errors=True)
+        raise PackageError(f"cannot write the bag {dest}: {exc.strerror or exc}") from None
     except BaseException:
         shutil.rmtree(work, ignore_errors=True)
         raise
@@ -371,7 +400,12 @@ def _check_files(record: dict[str, Any], manifest: dict[str, dict[str, str]]) ->
     seen = set()
     numbers = set()
     for n, f in enumerate(record["files"]):
-        if not isinstance(f, dict) or not all(k in f for k in ("name", "path", *FILE_FIELDS)):
+        if (
+            not isinstance(f, dict)
+            or not all(k in f for k in ("name", "path", *FILE_FIELDS))
+            or not isinstance(f["size"], int)
+            or not all(isinstance(f[k], str) for k in ("name", "path", "filename", "sha256"))
+        ):
             raise PackageError(f"{ITEM_JSON}: files[{n}] is malformed")
         try:
             number = int(f["name"])
@@ -480,12 +514,58 @@ def _add_file(item: Item, entry: dict[str, Any], staged: Path, jar: Any) -> File
     for key in FILE_OPTIONAL:
         if key in entry:
             setattr(f, key, entry[key])
+    # FileList numbers files itself; start it at this file's number (numbers never reused)
     item.files._next.set(int(entry["name"]))
     item.files.append(f)
-    f.label = dict(entry.get("label") or {})  # also refreshes the manifest summary
-    if entry.get("dhash") is not None:
-        item.files.remember_dhash(f, int(entry["dhash"]))
+    try:
+        f.label = dict(entry.get("label") or {})  # also refreshes the manifest summary
+        if entry.get("dhash") is not None:
+            item.files.remember_dhash(f, int(entry["dhash"]))
+    except (TypeError, ValueError):
+        raise PackageError(f"{ITEM_JSON}: file {entry['name']} is malformed") from None
     return f
+
+
+def _store(
+    root: Any,
+    record: dict[str, Any],
+    events: list[dict[str, Any]],
+    staged: list[Path],
+    collection_id: str | None,
+    user: str,
+    bag_path: Path,
+) -> Item:
+    """Re-create the item in ``root`` (inside the caller's transaction) and return it."""
+    collection = check_target(root, record, collection_id)
+    item = _build_item(record)
+    for entry, path in zip(record["files"], staged, strict=True):
+        _add_file(item, entry, path, root._p_jar)
+    item.files._next.set(max(int(record.get("next_file") or 1), item.files._next()))
+    for event in events:  # as they were: same ids (keys), same order
+        item.events.data[event["id"]] = event
+        item.events._count.change(1)
+    collection.add_item(item)
+    source = record.get("institution") or {}
+    item.events.record(
+        "accession",
+        agents=[
+            {"type": "person", "name": user},
+            APP_AGENT,
+            {"type": "organization", **_institution_agent(item)},
+        ],
+        objects=(item.item_id, *(f"{item.item_id}/{e['name']}" for e in record["files"])),
+        detail=(
+            f"imported from bag {bag_path.name} (exported by {source.get('id', '?')} from "
+            f"collection {record['collection'].get('id', '?')} on "
+            f"{record.get('exported', '?')}); {len(staged)} masters, sha256 verified against "
+            "the bag"
+        ),
+    )
+    item.touch()
+    for f in item.files:
+        if f.is_image:
+            root.jobs.add("derivatives", item_id=item.item_id, file=f.__name__)
+    return item
 
 
 def import_bag(
@@ -507,8 +587,6 @@ def import_bag(
     the item, its events and an ``accession`` event in one transaction; derivative jobs are
     queued for the images. :raises PackageError: with the reason; the database is unchanged.
     """
-    import transaction
-
     progress = progress or _no_progress
     bag_path = Path(bag_path)
     if not bag_path.is_dir():
@@ -547,37 +625,11 @@ def import_bag(
         for attempt in tm.attempts():
             with attempt:
                 root = conn.root()[APP_ROOT]
-                collection = check_target(root, record, collection_id)
-                item = _build_item(record)
-                for entry, path in zip(record["files"], staged, strict=True):
-                    _add_file(item, entry, path, conn)
-                item.files._next.set(max(int(record.get("next_file") or 1), item.files._next()))
-                for event in events:
-                    item.events.data[event["id"]] = event
-                    item.events._count.change(1)
-                collection.add_item(item)
-                item.events.record(
-                    "accession",
-                    agents=[
-                        {"type": "person", "name": user},
-                        APP_AGENT,
-                        {"type": "organization", "name": collection.institution.__name__},
-                    ],
-                    objects=(
-                        item.item_id,
-                        *(f"{item.item_id}/{e['name']}" for e in record["files"]),
-                    ),
-                    detail=(
-                        f"imported from bag {bag_path.name} (exported by "
-                        f"{record['institution'].get('id')} from collection "
-                        f"{record['collection'].get('id')} on {record.get('exported')}); "
-                        f"{len(staged)} masters, sha256 verified against the bag"
-                    ),
-                )
-                item.touch()
-                for f in item.files:
-                    if f.is_image:
-                        root.jobs.add("derivatives", item_id=item.item_id, file=f.__name__)
+                try:
+                    item = _store(root, record, events, staged, collection_id, user, bag_path)
+                except (AttributeError, KeyError, TypeError, ValueError) as exc:
+                    raise PackageError(f"{ITEM_JSON} is malformed: {exc!r}") from None
+                collection = item.collection
                 tm.get().note(f"heritage import-bag {bag_path.name}: {item.item_id}")
                 tm.get().setUser(user)
         progress("store", total, total)
