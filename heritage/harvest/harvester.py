@@ -129,8 +129,8 @@ def harvest_partner(
             with attempt:
                 root = conn.root()[APP_ROOT]
                 stored = store_batch(root, partner_id, batch)
-                run = root.partners[partner_id].runs[run_key]
-                for name, n in stored.items():
+                run = root.partners[partner_id].runs.get(run_key)
+                for name, n in stored.items() if run is not None else ():
                     setattr(run, name, getattr(run, name) + n)
                 tm.get().note(f"harvest {partner_id}: {len(batch)} records")
         for name, n in stored.items():

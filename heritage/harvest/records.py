@@ -2,10 +2,10 @@
 
 The header gives the identifier, datestamp, deleted status and sets. The metadata is read
 as Dublin Core wherever it appears (``oai_dc``, or DC/DCTERMS elements inside another
-container), keeping each value's ``xml:lang`` — the same shape as ``Item.metadata``, so that
-search and pages treat our items and partners' records alike. Partners are not held to our
-cataloguing rules (a date need not be EDTF), but values are bounded, and only http(s) URLs
-become links.
+container), or mapped from MODS (``mods``), keeping each value's ``xml:lang`` — the same
+shape as ``Item.metadata``, so that search and pages treat our items and partners' records
+alike. Partners are not held to our cataloguing rules (a date need not be EDTF), but values
+are bounded, and only http(s) URLs become links.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 OAI_NS = "http://www.openarchives.org/OAI/2.0/"
 DC_NS = "http://purl.org/dc/elements/1.1/"
 DCTERMS_NS = "http://purl.org/dc/terms/"
+MODS_NS = "http://www.loc.gov/mods/v3"
 XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 MAX_IDENTIFIER = 1000
 
@@ -53,6 +54,30 @@ DCTERMS_TO_DC: dict[str, str] = {
     "references": "relation",
     "isReferencedBy": "relation",
     **{e: e for e in DC_ELEMENTS},
+}
+#: MODS paths (below ``mods``) → the Dublin Core element they say the most like; others are
+#: left out (a related item's title is not this record's title).
+MODS_TO_DC: dict[str, str] = {
+    "titleInfo/title": "title",
+    "titleInfo/subTitle": "title",
+    "name/namePart": "creator",
+    "abstract": "description",
+    "tableOfContents": "description",
+    "subject/topic": "subject",
+    "subject/geographic": "coverage",
+    "subject/temporal": "coverage",
+    "originInfo/publisher": "publisher",
+    "originInfo/dateIssued": "date",
+    "originInfo/dateCreated": "date",
+    "typeOfResource": "type",
+    "genre": "type",
+    "physicalDescription/form": "format",
+    "physicalDescription/internetMediaType": "format",
+    "language/languageTerm": "language",
+    "identifier": "identifier",
+    "location/url": "identifier",
+    "relatedItem/location/url": "relation",
+    "accessCondition": "rights",
 }
 #: Paths that are files or services, not a page for people.
 NOT_A_PAGE = re.compile(
@@ -91,10 +116,17 @@ def _text(node: Any) -> str:
 
 
 def _lang(node: Any) -> str:
-    """Return the normalized ``xml:lang`` in scope for ``node``, or ""."""
+    """Return the normalized ``xml:lang`` in scope for ``node``, or "".
+
+    MODS writes a script beside the language (``xml:lang="ms" script="Arab"``): that is
+    ``ms-Arab`` (Jawi) here, as in our own items.
+    """
     while node is not None:
         tag = node.get(XML_LANG)
         if tag is not None:
+            script = node.get("script", "")
+            if script and "-" not in tag:
+                tag = f"{tag}-{script}"
             try:
                 return normalize_language(tag)
             except ValueError:
@@ -103,8 +135,23 @@ def _lang(node: Any) -> str:
     return ""
 
 
+def _mods_element(node: Any) -> str | None:
+    """Return the DC element for a MODS node, from its path below ``mods``."""
+    names = []
+    while node is not None and node.tag != f"{{{MODS_NS}}}mods":
+        tag = node.tag
+        if not isinstance(tag, str) or not tag.startswith(f"{{{MODS_NS}}}"):
+            return None
+        names.append(tag.split("}", 1)[1])
+        node = node.getparent()
+    return MODS_TO_DC.get("/".join(reversed(names))) if node is not None else None
+
+
 def parse_metadata(container: Any) -> dict[str, tuple[dict, ...]]:
-    """Return the Dublin Core values found anywhere in ``container``: element → values."""
+    """Return the Dublin Core values found anywhere in ``container``: element → values.
+
+    Dublin Core and DCTERMS elements are read wherever they are; MODS by :data:`MODS_TO_DC`.
+    """
     found: dict[str, list[dict]] = {}
     for node in container.iter():
         tag = node.tag
@@ -115,6 +162,8 @@ def parse_metadata(container: Any) -> dict[str, tuple[dict, ...]]:
             element = local
         elif ns == DCTERMS_NS and local in DCTERMS_TO_DC:
             element = DCTERMS_TO_DC[local]
+        elif ns == MODS_NS and (mapped := _mods_element(node)):
+            element = mapped
         else:
             continue
         text = _text(node)[:MAX_VALUE_LENGTH]

@@ -337,6 +337,25 @@ def test_self_harvest_with_broken_partners_in_the_same_run(app, partner, broken)
     us.read(check_incremental)
 
 
+def test_self_harvest_in_mods_keeps_languages_and_links(app, partner):
+    _, partner_url = partner
+    us = Harvester(app)
+    us.add("sabah-mods", partner_url, prefix="mods", set_spec="sabah")
+    result = us.harvest("sabah-mods")["sabah-mods"]
+    assert result.outcome == SUCCESS and result.added == 3, result.error
+
+    def check(root: Any) -> None:
+        records = by_item(live(root, "sabah-mods"))
+        assert sorted(records) == sorted(PARTNER_ITEMS)
+        hikayat = records["sbh-ms-0001"]
+        assert {"value": "Hikayat Kinabalu", "lang": "ms"} in hikayat.metadata["title"]
+        assert hikayat.link.endswith("/items/sbh-ms-0001")
+        assert hikayat.manifest.endswith("/iiif/manifests/sbh-ms-0001")
+        assert "sabah" in hikayat.sets
+
+    us.read(check)
+
+
 def test_records_survive_a_later_failed_run(app, tmp_path):
     us = Harvester(app)
     fake = FakePartner("ok", records=5)

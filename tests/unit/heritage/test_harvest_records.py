@@ -70,6 +70,37 @@ def test_dcterms_refinements_fold_into_the_fifteen_elements():
     }
 
 
+def test_mods_is_mapped_to_dublin_core():
+    data = parse_record(
+        record(
+            '<mods xmlns="http://www.loc.gov/mods/v3">'
+            '<titleInfo xml:lang="ms" script="Arab"><title>هكاية</title></titleInfo>'
+            '<titleInfo xml:lang="en" type="translated"><title>A Tale</title></titleInfo>'
+            '<name><namePart xml:lang="ms">Abdullah</namePart>'
+            "<role><roleTerm>aut</roleTerm></role></name>"
+            '<abstract xml:lang="id">Kisah lama</abstract>'
+            '<originInfo><dateCreated encoding="edtf">18XX</dateCreated></originInfo>'
+            "<subject><geographic>Kuching</geographic></subject>"
+            '<language><languageTerm type="code">ms</languageTerm></language>'
+            '<relatedItem type="host"><titleInfo><title>Koleksi</title></titleInfo>'
+            "<location><url>https://p.example/collections/c</url></location></relatedItem>"
+            '<location><physicalLocation xml:lang="en">State Library</physicalLocation>'
+            '<url usage="primary">https://p.example/items/x</url>'
+            "<url>https://p.example/iiif/manifests/x</url></location>"
+            "</mods>"
+        )
+    )
+    md = data.metadata
+    assert md["title"] == ({"value": "هكاية", "lang": "ms-Arab"}, {"value": "A Tale", "lang": "en"})
+    assert md["creator"] == ({"value": "Abdullah", "lang": "ms"},)  # not the role code
+    assert md["description"] == ({"value": "Kisah lama", "lang": "id"},)
+    assert md["date"] == ({"value": "18XX"},) and md["coverage"] == ({"value": "Kuching"},)
+    assert md["relation"] == ({"value": "https://p.example/collections/c"},)
+    assert "Koleksi" not in str(md)  # a related item's title is not this record's
+    assert data.link == "https://p.example/items/x"
+    assert data.manifest == "https://p.example/iiif/manifests/x"
+
+
 def test_deleted_records_carry_no_metadata():
     data = parse_record(
         record(
