@@ -22,6 +22,7 @@ What counts (README, "Public pages"):
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -188,6 +189,24 @@ def latest_public_items(institution: Any, limit: int = LATEST) -> list[Any]:
     found = []
     for item_id in institution.latest_public.values():
         item = items.get(item_id)
+        if item is not None and publicly_listed(item):
+            found.append(item)
+            if len(found) == limit:
+                break
+    return found
+
+
+def latest_public_everywhere(root: Any, limit: int) -> list[Any]:
+    """Return the consortium's ``limit`` most recently published public items: a merge of
+    the institutions' newest-first lists, so the home page never walks every item."""
+    lists = [
+        inst.latest_public.items()
+        for inst in root.institutions.values()
+        if getattr(inst, "latest_public", None) is not None
+    ]
+    found = []
+    for _, item_id in heapq.merge(*lists):
+        item = root.items.get(item_id)
         if item is not None and publicly_listed(item):
             found.append(item)
             if len(found) == limit:

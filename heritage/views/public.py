@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import heapq
 from datetime import datetime
 from typing import Any
 
@@ -14,7 +13,7 @@ from heritage import partner_view
 from heritage.resources.collection import Collection
 from heritage.resources.institution import Institution
 from heritage.resources.item import Item
-from heritage.views.helpers import item_title, metadata_rows, page_after, pick, visible
+from heritage.views.helpers import item_title, metadata_rows, page_after, pick
 
 RECENT = 8
 
@@ -22,11 +21,9 @@ RECENT = 8
 @view_config(route_name="home", renderer="heritage:templates/home.jinja2")
 def home(request: Any) -> dict[str, Any]:
     root = request.root
-    published = (item for item in root.items.values() if item.published)
-    recent = heapq.nlargest(RECENT * 4, published, key=lambda item: item.modified)
     return {
         "institutions": list(root.institutions.values()),
-        "recent": list(visible(request, recent))[:RECENT],
+        "recent": partner_view.latest_public_everywhere(root, RECENT),
         "pick": pick,
         "item_title": item_title,
     }
