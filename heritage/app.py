@@ -69,6 +69,7 @@ def includeme(config: Configurator) -> None:
     config.include(".views.selection")
     config.include(".views.queues")
     config.include(".views.reports")
+    config.include(".views.deaccession")
     config.include(".views.partners")
     config.include(".views.oai")
     config.add_subscriber(_apply_public_url, NewRequest)

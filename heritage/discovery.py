@@ -2,7 +2,8 @@
 
 An item is in the feed while the public may see its manifest (published, with images or
 sound the public may see). Becoming visible is a Create, a change while visible an Update,
-becoming invisible (withdrawn, restricted) a Delete: an aggregator removes it then.
+becoming invisible (withdrawn, restricted) or leaving the repository (deaccession) a Delete:
+an aggregator removes it then.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 from pyramid.authorization import ACLHelper, Everyone
 from pyramid.traversal import find_root
 
-from heritage.changes import on_item_changed
+from heritage.changes import on_item_changed, on_item_removed
 
 
 def publicly_visible(item: Any) -> bool:
@@ -47,3 +48,14 @@ def item_changed(item: Any) -> None:
     item._v_feed_txn = txn
     if visible != listed:
         item.in_feed = visible
+
+
+@on_item_removed
+def item_removed(item: Any) -> None:
+    """A listed item leaving the repository (deaccession) is a Delete: aggregators drop it."""
+    root = find_root(item)
+    activities = getattr(root, "activities", None)
+    if activities is None or not item.in_feed:
+        return
+    activities.add("Delete", manifest_path(item.item_id))
+    item.in_feed = False

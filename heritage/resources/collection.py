@@ -33,6 +33,8 @@ class Collection(Persistent):
         root = find_root(self)
         if item.item_id in root.items:
             raise FolderError(f"{item.item_id!r} is already used in the consortium")
+        if item.item_id in getattr(root, "tombstones", ()):  # deaccessioned: never reused
+            raise FolderError(f"{item.item_id!r} was deaccessioned; its id is not reused")
         self.items.add(item.item_id, item)
         root.items.register(item.item_id, item)
         self.institution.count_state(item.state, 1)

@@ -35,6 +35,8 @@ def _unsigned(key: int) -> int:
 class FileList(Persistent):
     __name__ = "files"
     __parent__: Any = None
+    #: number → tombstone dict of each deaccessioned file (made on the first removal).
+    removed: IOBTree | None = None
 
     def __init__(self) -> None:
         self.data = IOBTree()  # position → File
@@ -57,6 +59,62 @@ class FileList(Persistent):
         if f.sha256:
             self.by_sha256.setdefault(f.sha256, f.__name__)
         return f
+
+    def remove(self, name: str, tombstone: dict[str, Any] | None = None) -> Any:
+        """Take file ``name`` out of the list and its indexes; return it.
+
+        Its number is never given to another file (the counter only grows), so an image id
+        or a PREMIS identifier always means one master. ``tombstone`` (what remains known of
+        it: identifiers, checksums, the reason) is kept under its number.
+
+        :raises KeyError: there is no such file.
+        """
+        f = self[name]
+        number = int(f.__name__)
+        del self.data[number]
+        self._count.change(-1)
+        self.summary.pop(number, None)
+        if f.sha256 and self.by_sha256.get(f.sha256) == f.__name__:
+            del self.by_sha256[f.sha256]
+        self._forget_dhash(f.__name__)
+        if tombstone is not None:
+            if self.removed is None:
+                self.removed = IOBTree()
+            self.removed[number] = dict(tombstone)
+        self.derived.change(1)  # a new manifest (and cache key) without it
+        return f
+
+    def _forget_dhash(self, name: str) -> None:
+        dhash = self.dhash_of.pop(name, None)
+        if dhash is None:
+            return
+        bands = _bands(dhash)
+        for key in bands:
+            names = tuple(n for n in self.by_band.get(key, ()) if n != name)
+            if names:
+                self.by_band[key] = names
+            else:
+                self.by_band.pop(key, None)
+        signed = _signed(dhash)
+        if self.by_dhash.get(signed) == name:
+            # Another page with the very same hash keeps the exact-hash entry.
+            twins = sorted(
+                {
+                    n
+                    for key in bands
+                    for n in self.by_band.get(key, ())
+                    if self.dhash_of[n] == dhash
+                },
+                key=int,
+            )
+            if twins:
+                self.by_dhash[signed] = twins[-1]
+            else:
+                del self.by_dhash[signed]
+
+    def removed_files(self) -> Iterator[dict[str, Any]]:
+        """Yield the tombstones of deaccessioned files, by number."""
+        return iter(self.removed.values()) if self.removed is not None else iter(())
 
     def refresh(self, f: Any) -> None:
         """Record what a manifest needs of ``f``: a manifest of 1 000 pages then reads these

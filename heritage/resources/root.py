@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from BTrees.OOBTree import OOBTree
 from persistent import Persistent
 from persistent.mapping import PersistentMapping
 from pyramid.authorization import ALL_PERMISSIONS, Allow, Everyone
@@ -43,6 +44,7 @@ class Root(Persistent):
         self.partners = self._child("partners", Partners())
         self.harvested = self._child("harvested", Harvested())
         self.catalog = self._child("catalog", Catalog())
+        self.tombstones = OOBTree()  # item id → Tombstone of each deaccessioned item
 
     def _child(self, name: str, obj: Any) -> Any:
         obj.__name__ = name

@@ -186,6 +186,12 @@ def cmd_ingest(env: Env, args: argparse.Namespace) -> int:
     return main_ingest(env, args)
 
 
+def cmd_deaccession(env: Env, args: argparse.Namespace) -> int:
+    from heritage.scripts.deaccession import main_deaccession
+
+    return main_deaccession(env, args)
+
+
 def cmd_audit(env: Env, args: argparse.Namespace) -> int:
     from heritage.scripts.audit import main_audit
 
@@ -334,6 +340,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", help="check the files, store nothing")
     p.add_argument("--user", help="who is ingesting, for the event log (default: you)")
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser(
+        "deaccession", parents=[common], help="remove a master or an item, keeping a tombstone"
+    )
+    p.add_argument("item_id")
+    p.add_argument("file", nargs="?", help="the file's number (default: the whole item)")
+    p.add_argument("--reason", required=True, help="why it is removed (recorded; required)")
+    p.add_argument("--user", help="the admin it is done for (default: your login)")
+    p.set_defaults(func=cmd_deaccession)
 
     p = sub.add_parser("audit", parents=[common], help="re-read the masters and check fixity")
     p.add_argument("--institution", metavar="ID", help="only this institution's masters")

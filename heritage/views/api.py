@@ -128,7 +128,7 @@ class ItemsAPI:
             raise ValidationFailed({"collection": f"no collection {fields['collection']!r}"})
         if not request.has_permission("create", collection):
             raise HTTPForbidden()
-        if fields["id"] in root.items:
+        if fields["id"] in root.items or fields["id"] in getattr(root, "tombstones", ()):
             raise ValidationFailed({"id": f"{fields['id']!r} is already used in the consortium"})
         if "metadata" not in fields:
             raise ValidationFailed({"metadata.title": "a title is required"})

@@ -318,7 +318,7 @@ def _nominate(request: Any, data: dict[str, Any]) -> tuple[Item | None, list[dic
                 f"already nominated by {item.nomination['by']} on {item.nomination['date'][:10]}"
             )
     elif "id" in fields:
-        if fields["id"] in root.items:
+        if fields["id"] in root.items or fields["id"] in getattr(root, "tombstones", ()):
             errors["id"] = f"{fields['id']!r} is already used in the consortium"
         if "title" not in fields:
             errors["title"] = "a new record needs a title"
