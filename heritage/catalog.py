@@ -46,7 +46,7 @@ from pyramid.traversal import find_root
 from heritage.changes import on_item_changed, on_item_removed
 from heritage.metadata import first_value, normalize_language
 from heritage.search import dates
-from heritage.search.text import FoldingSplitter
+from heritage.search.text import BOUNDARY, FoldingSplitter
 from workflows.selection import normalize_title
 
 FAMILY = BTrees.family64
@@ -106,8 +106,9 @@ def _values(metadata: Mapping[str, Iterable[Mapping[str, Any]]], element: str) -
 
 
 def metadata_text(metadata: Mapping[str, Iterable[Mapping[str, Any]]]) -> str:
-    """Return every value of every element, one per line: what full text search reads."""
-    return "\n".join(
+    """Return every value of every element, apart (:data:`~heritage.search.text.BOUNDARY`):
+    what full text search reads."""
+    return f" {BOUNDARY} ".join(
         str(v["value"]) for values in metadata.values() for v in values if "value" in v
     )
 

@@ -62,6 +62,13 @@ def fold_words(text: str) -> list[str]:
     return words
 
 
+#: Put between two metadata values in the indexed text; the splitter records it as a word
+#: of its own (one no query can contain: folding makes control characters spaces), so that
+#: a phrase never matches across two values ("… Banjar" ending one title, "Hikayat …"
+#: starting the next).
+BOUNDARY = "\x1e"
+
+
 class FoldingSplitter:
     """The lexicon's whole pipeline: split and fold (no stop words: hypatia's default list is
     English, and dropping "the" before recording positions lets phrases match wrongly).
@@ -72,7 +79,10 @@ class FoldingSplitter:
     def process(self, texts: Iterable[str]) -> list[str]:
         words: list[str] = []
         for text in texts:
-            words.extend(fold_words(text))
+            for i, part in enumerate(text.split(BOUNDARY)):
+                if i:
+                    words.append(BOUNDARY)
+                words.extend(fold_words(part))
         return words
 
     processGlob = process  # hypatia's pipeline interface

@@ -222,6 +222,9 @@ def test_phrases_match_words_in_order(union):
         "item:pns-ms-0001",
     ]
     assert search(union.root, PUBLIC, q='"pasai raja"').total == 0
+    # "Hikayat Raja Pasai" then "The Chronicle of Pasai": no phrase across two values
+    assert search(union.root, PUBLIC, q='"pasai the chronicle"').total == 0
+    assert search(union.root, PUBLIC, q='"the chronicle of pasai"').total == 1
 
 
 def test_a_phrase_does_not_match_a_longer_word_id_with_the_same_prefix():
