@@ -47,7 +47,7 @@ from digitization.bags import (
     validate_bag,
     write_bag,
 )
-from digitization.fixity import compute_fixity
+from digitization.fixity import Fixity, compute_fixity
 from digitization.ingest import safe_name
 from digitization.mets import build_mets
 from digitization.mets import to_bytes as mets_bytes
@@ -352,7 +352,11 @@ def export_item(
         write_bag(work, bag_info=_bag_info(item), tag_files=tags, processes=processes)
         progress("bag", total, total)
         progress("validate", 0, total)
-        validate_bag(work, required_tag_files=METADATA_FILES, processes=processes)
+        bag = validate_bag(work, required_tag_files=METADATA_FILES, processes=processes)
+        written = payload_checksums(bag)
+        for f in files:  # what bagit read back is what the database holds
+            if written[paths[f.__name__]].get("sha256") != f.sha256:
+                raise PackageError(f"{paths[f.__name__]} changed while the bag was written")
         progress("validate", total, total)
         _check_dest(dest)  # nobody made it meanwhile
         os.rename(work, dest)
@@ -501,13 +505,13 @@ def _build_item(record: dict[str, Any]) -> Item:
     return item
 
 
-def _add_file(item: Item, entry: dict[str, Any], staged: Path, jar: Any) -> File:
+def _add_file(item: Item, entry: dict[str, Any], staged: tuple[Path, Fixity], jar: Any) -> File:
     """Add a master as file number ``entry["name"]``: numbers, and so image ids and the
     events and sections that name files, stay what they were."""
-    f = File.from_staged(staged, entry["filename"], jar=jar, mimetype=entry["mimetype"])
-    if (f.size, f.sha256) != (entry["size"], entry["sha256"]):
-        raise PackageError(f"{entry['path']} changed while it was being imported")
-    f.md5 = entry["md5"] or f.md5
+    path, fixity = staged
+    f = File.from_staged(
+        path, entry["filename"], jar=jar, fixity=fixity, mimetype=entry["mimetype"]
+    )
     f.format.update(entry.get("format") or {})
     f.techmd.update(entry.get("techmd") or {})
     f.qa.update(entry.get("qa") or {})
@@ -530,7 +534,7 @@ def _store(
     root: Any,
     record: dict[str, Any],
     events: list[dict[str, Any]],
-    staged: list[Path],
+    staged: list[tuple[Path, Fixity]],
     collection_id: str | None,
     user: str,
     bag_path: Path,
@@ -610,7 +614,7 @@ def import_bag(
         with tm:  # a first look, so a doomed import copies nothing
             check_target(conn.root()[APP_ROOT], record, collection_id)
         work.mkdir(parents=True)
-        staged: list[Path] = []
+        staged: list[tuple[Path, Fixity]] = []
         done = 0
         progress("copy", 0, total)
         for n, entry in enumerate(record["files"]):
@@ -618,7 +622,9 @@ def import_bag(
             fixity = compute_fixity(bag_path / entry["path"], copy_to=target)
             if fixity.sha256 != entry["sha256"] or fixity.size != entry["size"]:
                 raise PackageError(f"{entry['path']} changed after the bag was validated")
-            staged.append(target)
+            if entry["md5"] and fixity.md5 != entry["md5"]:
+                raise PackageError(f"{entry['path']}: its md5 is not the one {ITEM_JSON} gives")
+            staged.append((target, fixity))
             done += fixity.size
             progress("copy", done, total)
         progress("store", 0, total)

@@ -13,7 +13,7 @@ from persistent import Persistent
 from persistent.mapping import PersistentMapping
 from ZODB.blob import Blob
 
-from digitization.fixity import compute_fixity
+from digitization.fixity import Fixity, compute_fixity
 
 
 def _remove_on_success(committed: bool, path: Path) -> None:
@@ -39,16 +39,20 @@ class File(Persistent):
         self._label: tuple[tuple[str, str], ...] = ()
 
     @classmethod
-    def from_staged(cls, path: Path, filename: str, *, jar: Any = None, **kw: Any) -> File:
+    def from_staged(
+        cls, path: Path, filename: str, *, jar: Any = None, fixity: Fixity | None = None, **kw: Any
+    ) -> File:
         """Return a File whose blob takes over a hard link to ``path``.
 
         With ``jar`` (the connection of the item it joins) the blob's uncommitted file goes
         to the storage's own temporary directory, so nothing is copied when ``path`` is on
         the blob directory's filesystem. ``path`` itself stays until the transaction
         commits (then it is removed), so a retried transaction can take it over again.
+        ``fixity``: the checksums of ``path`` if the caller computed them as it staged the
+        file (then it is not read again).
         """
         path = Path(path)
-        fixity = compute_fixity(path)
+        fixity = fixity or compute_fixity(path)
         f = cls(filename, **kw)
         f.size, f.sha256, f.md5 = fixity.size, fixity.sha256, fixity.md5
         if jar is not None:

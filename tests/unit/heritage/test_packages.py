@@ -202,6 +202,7 @@ def _set_file(n: int, key: str, value: Any) -> Any:
 
 BAD_RECORDS = {
     "another checksum": (_set_file(0, "sha256", "0" * 64), "disagree on its sha256"),
+    "another md5": (_set_file(0, "md5", "0" * 32), "its md5 is not the one"),
     "a master not in the record": (lambda r: r["files"].pop(), "is in the payload but not in"),
     "a master not in the payload": (
         _set_file(1, "path", "data/masters/9999-x.bin"),
