@@ -10,6 +10,7 @@ are bounded, and only http(s) URLs become links.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 from dataclasses import dataclass, field
@@ -79,6 +80,9 @@ MODS_TO_DC: dict[str, str] = {
     "relatedItem/location/url": "relation",
     "accessCondition": "rights",
 }
+#: Partners repeat a handful of language tags; langcodes takes ~0.1 ms to check one.
+_normalize_language = functools.lru_cache(maxsize=512)(normalize_language)
+
 #: Paths that are files or services, not a page for people.
 NOT_A_PAGE = re.compile(
     r"(\.(xml|json|jsonld|jpe?g|png|gif|tiff?|jp2|pdf|mp3|wav|flac|ogg|mp4|zip)$"
@@ -128,7 +132,7 @@ def _lang(node: Any) -> str:
             if script and "-" not in tag:
                 tag = f"{tag}-{script}"
             try:
-                return normalize_language(tag)
+                return _normalize_language(tag)
             except ValueError:
                 return ""  # a partner's bad tag: keep the value, not the tag
         node = node.getparent()
