@@ -132,7 +132,7 @@ def test_admin_adds_edits_disables_and_queues_a_harvest(testapp, consortium, arr
     saved = edit.submit(status=302).follow()
     assert "settings are saved" in saved.text
 
-    queued = saved.forms[1].submit(status=302).follow()  # "Harvest now"
+    queued = saved.forms["harvest-form"].submit(status=302).follow()  # "Harvest now"
     assert "A harvest is queued" in queued.text
 
     def check(root):
