@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import login
+from lxml import etree
+from support import SPECS, login
 
 from heritage import audit as audit_module
 from heritage.audit import SCHEDULED, parse_since, run_audit
@@ -228,3 +229,41 @@ def test_a_removed_items_failures_leave_the_dashboard(app, db, arrange, consorti
     assert arrange(lambda root: root.audits.current_failures()) == ([], 0)
     assert arrange(lambda root: root.audits.last_checked(consortium.public)) == {}
     assert arrange(lambda root: root.audits.last_checked(consortium.other_public)) != {}
+
+
+# -- the PREMIS record -----------------------------------------------------------------------
+
+PREMIS = {"premis": "http://www.loc.gov/premis/v3"}
+
+
+def test_fixity_checks_are_in_the_premis_record_and_it_stays_valid(
+    testapp, app, db, arrange, consortium, stored
+):
+    schema_path = SPECS / "xml" / "premis.xsd"
+    found = damage(arrange, consortium.public, "2")
+    run_audit(db, app.registry.heritage, user="operator:test")
+    login(testapp, "pns-curator")
+
+    response = testapp.get(f"/api/items/{consortium.public}/premis")
+
+    doc = etree.fromstring(response.body, etree.XMLParser(no_network=True))
+    checks = [
+        e
+        for e in doc.iterfind("premis:event", PREMIS)
+        if e.findtext("premis:eventType", namespaces=PREMIS) == "fixity check"
+    ]
+    outcomes = [
+        e.findtext("premis:eventOutcomeInformation/premis:eventOutcome", namespaces=PREMIS)
+        for e in checks
+    ]
+    assert sorted(outcomes) == ["failure", "success", "success"]
+    failed = checks[outcomes.index("failure")]
+    assert found in etree.tostring(failed, encoding="unicode")
+    agents = {a.text for a in failed.iterfind(".//premis:linkingAgentIdentifierValue", PREMIS)}
+    assert {"person:operator:test"} <= agents
+    if not schema_path.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{schema_path} is missing: conformance tests need ../shared/specs")
+        pytest.skip(f"{schema_path} is missing: nothing to validate against")
+    schema = etree.XMLSchema(etree.parse(str(schema_path), etree.XMLParser(no_network=True)))
+    assert schema.validate(doc), schema.error_log
