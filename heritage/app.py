@@ -72,6 +72,7 @@ def includeme(config: Configurator) -> None:
     config.include(".views.deaccession")
     config.include(".views.partners")
     config.include(".views.oai")
+    config.include(".views.search")
     config.add_subscriber(_apply_public_url, NewRequest)
     config.add_tween("heritage.tweens.body_limit_tween_factory")
     config.add_static_view("static", "heritage:static", cache_max_age=3600)
