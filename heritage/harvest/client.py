@@ -128,6 +128,7 @@ class OAIClient:
         self.session.headers["User-Agent"] = USER_AGENT
         self.response_dates: list[str] = []
         self.requests = 0
+        self._tokens: set[str] = set()  # resumption tokens followed (a partner may loop)
 
     def close(self) -> None:
         self.session.close()
@@ -142,6 +143,11 @@ class OAIClient:
 
     def fetch(self, params: dict[str, str]) -> _StrictResponse:
         """GET the base URL with ``params``, retrying transient failures; parse the answer."""
+        token = params.get("resumptionToken")
+        if token is not None:
+            if token in self._tokens:
+                raise HarvestError(BAD_TOKEN, "the partner sent the same resumption token again")
+            self._tokens.add(token)
         tries = self.options.retries + 1
         for attempt in range(tries):
             last = attempt == tries - 1

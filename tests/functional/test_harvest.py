@@ -130,8 +130,8 @@ class FakePartner:
 
     ``mode``: ``ok`` (records in pages of two), ``invalid-xml`` (ListRecords pages are not
     well-formed: an unescaped ``&``, the commonest real-world fault), ``bad-token`` (page 1
-    fine, its own token rejected on page 2), ``slow`` (waits ``delay`` seconds before any
-    answer), ``flaky`` (the first ``failures`` requests answer 503).
+    fine, its own token rejected on page 2), ``loop`` (page 2 forever), ``slow`` (waits
+    ``delay`` seconds before any answer), ``flaky`` (the first ``failures`` requests: 503).
     """
 
     def __init__(self, mode: str, records: int = 4, *, delay: float = 3.0, failures: int = 0):
@@ -158,7 +158,7 @@ class FakePartner:
                 body = oai_response('<error code="badResumptionToken">token expired</error>')
             else:
                 page = int(params["resumptionToken"][0])
-                body = self._page(page)
+                body = self._page(1 if self.mode == "loop" else page)
         elif self.mode == "invalid-xml":
             body = oai_response(
                 f"<ListRecords>{dc_record('oai:fake:x', 'Adat & Budaya')}</ListRecords>"
@@ -379,6 +379,16 @@ def test_records_survive_a_later_failed_run(app, tmp_path):
         assert outcomes == [FAILED, FAILED, SUCCESS]
 
     us.read(check)
+
+
+def test_a_partner_that_loops_on_its_token_is_stopped(app):
+    us = Harvester(app)
+    with serve_app(FakePartner("loop", records=6)) as url:
+        us.add("loop", url)
+        result = us.harvest("loop")["loop"]
+    assert result.outcome == FAILED and result.reason == "bad-resumption-token"
+    assert "same resumption token again" in result.error
+    assert result.added == 4  # pages 1 and 2, once each
 
 
 def test_retries_back_off_then_give_up():
