@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import transaction
+from BTrees.IOBTree import IOBTree
 from lxml import etree
 from ZODB.POSException import POSKeyError
 
@@ -168,6 +169,8 @@ def item_record(item: Item, paths: Mapping[str, str]) -> dict[str, Any]:
         },
         "next_file": item.files._next(),
         "files": files,
+        # the tombstones of deaccessioned masters: what is known of them stays known
+        "removed_files": [_plain(t) for t in item.files.removed_files()],
         "events": [_plain(e) for e in item.events],
     }
 
@@ -544,6 +547,14 @@ def _store(
     item = _build_item(record)
     for entry, path in zip(record["files"], staged, strict=True):
         _add_file(item, entry, path, root._p_jar)
+    for tomb in record.get("removed_files") or ():
+        number = int(tomb["file"])
+        if item.files.get(str(number)) is not None:
+            raise PackageError(f"{ITEM_JSON}: file {number} is both present and deaccessioned")
+        if item.files.removed is None:
+            item.files.removed = IOBTree()
+        item.files.removed[number] = dict(tomb)
+        item.files._next.set(max(number + 1, item.files._next()))
     item.files._next.set(max(int(record.get("next_file") or 1), item.files._next()))
     for event in events:  # as they were: same ids (keys), same order
         item.events.data[event["id"]] = event
@@ -609,22 +620,25 @@ def import_bag(
 
     tm = transaction.TransactionManager()
     conn = db.open(transaction_manager=tm)
-    work = Path(staging_dir) / f"import-{secrets.token_hex(6)}"
+    # flat in staging, so that an import killed half-way leaves files that ingest's
+    # clean-up of abandoned copies removes
+    staging = Path(staging_dir)
+    prefix = f"import-{secrets.token_hex(6)}-"
+    staged: list[tuple[Path, Fixity]] = []
     try:
         with tm:  # a first look, so a doomed import copies nothing
             check_target(conn.root()[APP_ROOT], record, collection_id)
-        work.mkdir(parents=True)
-        staged: list[tuple[Path, Fixity]] = []
+        staging.mkdir(parents=True, exist_ok=True)
         done = 0
         progress("copy", 0, total)
         for n, entry in enumerate(record["files"]):
-            target = work / f"{n:05d}-{safe_name(entry['filename'])}"
+            target = staging / f"{prefix}{n:05d}-{safe_name(entry['filename'])}"
             fixity = compute_fixity(bag_path / entry["path"], copy_to=target)
+            staged.append((target, fixity))
             if fixity.sha256 != entry["sha256"] or fixity.size != entry["size"]:
                 raise PackageError(f"{entry['path']} changed after the bag was validated")
             if entry["md5"] and fixity.md5 != entry["md5"]:
                 raise PackageError(f"{entry['path']}: its md5 is not the one {ITEM_JSON} gives")
-            staged.append((target, fixity))
             done += fixity.size
             progress("copy", done, total)
         progress("store", 0, total)
@@ -646,7 +660,8 @@ def import_bag(
     finally:
         tm.abort()
         conn.close()
-        shutil.rmtree(work, ignore_errors=True)
+        for path, _ in staged:  # committed: blobs have taken them over (hard links)
+            path.unlink(missing_ok=True)
     return PackageSummary(
         record["item"]["id"],
         bag_path,

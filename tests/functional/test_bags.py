@@ -352,6 +352,7 @@ def test_the_bag_has_the_masters_metadata_and_manifests(source, exported):
 def test_export_then_import_into_a_fresh_database_round_trips(source, exported, target):
     original = source.snapshot()
     before = target.state()
+    target = Repo(target.folder, write_ini(target.folder, zeo=True))  # served, as in production
 
     result = target.run("import-bag", str(exported[0]), "--user", "user:restorer")
 

@@ -19,6 +19,7 @@ from ZODB import DB
 from ZODB.DemoStorage import DemoStorage
 
 from heritage import evolve
+from heritage.deaccession import deaccession_file
 from heritage.metadata import validate_record
 from heritage.packages import (
     FILE_FIELDS,
@@ -92,16 +93,15 @@ def source(tmp_path: Path) -> Repo:
         item.nomination = {"by": "user:ana", "reason": "fragile", "scores": {"risk": 5}}
         item.indigenous = True
         item.consultation = "agreed"
-        item.sections = ({"label": {"en": "All"}, "files": ("1", "3")},)
-        for n, (name, kind) in enumerate((("p1.tif", "image/tiff"), ("r.wav", "audio/x-wav")), 1):
+        item.sections = ({"label": {"en": "All"}, "files": ("1", "2", "3")},)
+        masters = (("p1.tif", "image/tiff"), ("p2.tif", "image/tiff"), ("r.wav", "audio/x-wav"))
+        for n, (name, kind) in enumerate(masters, 1):
             path = staging / name
             path.write_bytes(name.encode() * 1000)
-            if n == 2:
-                item.files._next.set(3)  # file 2 was deaccessioned: numbers are never reused
             f = File.from_staged(path, name, jar=repo.conn, mimetype=kind)
             f.format.update({"puid": "fmt/353", "name": "TIFF"})
             f.techmd.update({"width": 10, "height": 20})
-            f.qa.update({"passed": n == 2, "checks": [{"name": "blank", "passed": n == 2}]})
+            f.qa.update({"passed": n == 3, "checks": [{"name": "blank", "passed": n == 3}]})
             item.files.append(f)
             f.label = {"en": f"part {n}"}
         item.files["1"].qa_exception = "signed off by user:ana: a blank verso"
@@ -113,6 +113,8 @@ def source(tmp_path: Path) -> Repo:
             workflow={"note": "x", "rescan": ["1"]},
         )
         item.touch()
+    with repo.tm:  # file 2 goes: its number is never reused, its tombstone stays
+        deaccession_file(repo.root.items[ITEM], "2", reason="a duplicate scan", user="user:admin")
     yield repo
     repo.close()
 
@@ -144,6 +146,7 @@ def facts(repo: Repo, item_id: str = ITEM) -> dict[str, Any]:
             for f in item.files
         ],
         "dhashes": dict(item.files.dhash_of),
+        "removed": list(item.files.removed_files()),
         "next": item.files._next(),
         "count": len(item.files),
         "events": [dict(e) for e in item.events],
@@ -168,6 +171,8 @@ def test_an_item_round_trips_exactly_file_numbers_included(source, target, tmp_p
     assert {"type": "organization", "name": "KALTIM", "id": "kaltim"} in accession["agents"]
     assert after == before  # tuples stay tuples, numbers stay numbers, file 2 stays a gap
     assert [f[0] for f in after["files"]] == ["1", "3"] and after["next"] == 4
+    assert [t["file"] for t in after["removed"]] == ["2"]  # the tombstone came along
+    assert after["sections"] == ({"label": {"en": "All"}, "files": ("1", "3")},)
     assert list((tmp_path / "staging").iterdir()) == []
     assert [j.params for j in target.root.jobs] == [{"item_id": ITEM, "file": "1"}]
 
