@@ -56,9 +56,8 @@ from digitization.premis import build_premis
 from digitization.premis import to_bytes as premis_bytes
 from heritage.dublincore import DC, dublin_core
 from heritage.dublincore import to_bytes as dc_bytes
-from heritage.ingest import APP_AGENT
 from heritage.metadata import MetadataError, validate_record
-from heritage.resources.events import EVENT_TYPES
+from heritage.resources.events import APP_AGENT, EVENT_TYPES, organization_agent
 from heritage.resources.files import File
 from heritage.resources.item import Item, validate_item_id
 from heritage.resources.root import APP_ROOT
@@ -175,14 +174,6 @@ def item_record(item: Item, paths: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
-def _institution_agent(item: Item) -> dict[str, str]:
-    names = dict(item.institution.name)
-    return {
-        "id": item.institution.__name__,
-        "name": names.get("en") or next(iter(names.values()), item.institution.__name__),
-    }
-
-
 def _rights(item: Item) -> dict[str, Any]:
     return {
         "uri": item.rights,
@@ -223,7 +214,7 @@ def metadata_files(
         for position, f in enumerate(item.files, 1)
     ]
     events = [dict(e) for e in item.events]
-    institution = _institution_agent(item)
+    institution = organization_agent(item.institution)
     rights = _rights(item)
     uri = f"{public_url.rstrip('/')}/items/{item.item_id}" if public_url else ""
     premis = build_premis(
@@ -262,7 +253,7 @@ def metadata_files(
 
 
 def _bag_info(item: Item) -> dict[str, str]:
-    institution = _institution_agent(item)
+    institution = organization_agent(item.institution)
     return {
         "Source-Organization": institution["name"],
         "Organization-Address": getattr(item.institution, "place", "") or "",
@@ -566,7 +557,7 @@ def _store(
         agents=[
             {"type": "person", "name": user},
             APP_AGENT,
-            {"type": "organization", **_institution_agent(item)},
+            organization_agent(item.institution),
         ],
         objects=(item.item_id, *(f"{item.item_id}/{e['name']}" for e in record["files"])),
         detail=(
