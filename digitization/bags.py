@@ -96,6 +96,12 @@ def _describe(exc: bagit.BagError, bag: bagit.Bag | None) -> str:
             details = [f"{p} is missing" for p in missing] + [
                 f"{p} is not in the manifest" for p in extra
             ]
+    if details and all(isinstance(d, bagit.ChecksumMismatch) for d in details):
+        # one per file (its sha256), not one per manifest
+        first = {}
+        for d in sorted(details, key=lambda d: d.algorithm != "sha256"):
+            first.setdefault(d.path, d)
+        details = list(first.values())
     if details:
         shown = "; ".join(_one_line(d) for d in details[:SHOWN])
         more = f" (and {len(details) - SHOWN} more)" if len(details) > SHOWN else ""
