@@ -243,9 +243,12 @@ def metadata_files(
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         software=APP_AGENT["name"],
     )
-    record = item_record(item, paths)
+    try:
+        record = json.dumps(item_record(item, paths), ensure_ascii=False, indent=2, sort_keys=True)
+    except (TypeError, ValueError) as exc:  # a value JSON cannot carry: say so, write nothing
+        raise PackageError(f"item {item.item_id} cannot be written as JSON: {exc}") from None
     return {
-        ITEM_JSON: json.dumps(record, ensure_ascii=False, indent=2, sort_keys=True).encode(),
+        ITEM_JSON: record.encode(),
         DC_XML: dc_bytes(_dublin_core(item, public_url)),
         PREMIS_XML: premis_bytes(premis),
         METS_XML: mets_bytes(mets),
