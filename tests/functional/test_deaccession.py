@@ -284,6 +284,10 @@ def test_an_admin_deaccessions_a_public_item(app, arrange, consortium, pages):
     page = anonymous.get(f"/items/{item}", status=410)
     assert "Hikayat Pelanduk" in page.text and tomb["withdrawn"][:10] in page.text
     assert REASON not in page.text and pages and "sha256" not in page.text
+    malay = anonymous.get(f"/items/{item}?lang=ms", status=410).text
+    assert f"Item ini telah ditarik keluar daripada repositori pada {tomb['withdrawn'][:10]}" in (
+        malay
+    )
     manifest = anonymous.get(f"/iiif/manifests/{item}", status=410).json
     assert (manifest["id"], manifest["withdrawn"]) == (item, tomb["withdrawn"])
     assert "reason" not in manifest and "files" not in manifest
@@ -365,6 +369,7 @@ def test_the_staff_page_form_asks_for_a_reason_and_a_confirmation(app, arrange, 
     file_form["reason"] = REASON
     done = file_form.submit(status=302).follow()
     assert "was deaccessioned" in done.text
+    assert "Lupuskan seluruh item" in web.get(f"/staff/items/{item}?lang=ms").text
     assert file_names(arrange, item) == ["1", "3"]
 
     item_form = next(
