@@ -55,12 +55,3 @@ def all_sets(root: Any) -> list[tuple[str, Any]]:
         for collection in institution.collections.values():
             found.append((oai_set_spec(collection), collection))
     return found
-
-
-def find_set(root: Any, spec: str) -> Any:
-    """Return the institution or collection named by ``spec``, or None."""
-    institution_id, _, collection_id = spec.partition(":")
-    institution = root.institutions.get(institution_id)
-    if institution is None or not collection_id:
-        return institution
-    return institution.collections.get(collection_id)

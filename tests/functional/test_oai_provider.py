@@ -420,3 +420,24 @@ def test_records_keep_the_same_answer_for_signed_in_staff(testapp, consortium):
     login(testapp, "admin")
     body = testapp.get("/oai", {"verb": "ListIdentifiers", "metadataPrefix": "oai_dc"}).text
     assert all(f":{hidden}<" not in body for hidden in HIDDEN)
+
+
+def test_a_set_url_for_partner_pages_harvests_that_set(app, base, arrange):
+    from pyramid.request import Request
+
+    from heritage.oai import oai_set_spec, oai_set_url
+
+    request = Request.blank("/", base_url=base)
+    request.registry = app.registry
+
+    def urls(root: Any) -> list[str]:
+        pns = root.institutions["pns"]
+        assert oai_set_spec(root.collections["pns-manuscripts"]) == "pns:pns-manuscripts"
+        return [oai_set_url(request, pns, "mods")]
+
+    (url,) = arrange(urls)
+    answer = requests.get(url, timeout=10).text
+    assert "<setSpec>pns</setSpec>" in answer and "kaltim" not in answer
+    assert "<mods:mods" in answer
+    with pytest.raises(TypeError):
+        oai_set_spec(object())
