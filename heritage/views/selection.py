@@ -28,6 +28,7 @@ from pyramid.httpexceptions import HTTPForbidden, HTTPFound
 from pyramid.view import view_config
 
 from heritage.metadata import MAX_VALUE_LENGTH, MetadataError, normalize_language, validate_record
+from heritage.resources.events import APP_AGENT
 from heritage.resources.institution import Institution
 from heritage.resources.item import Item, validate_item_id
 from heritage.validation import ValidationFailed, deserialize, json_body
@@ -360,7 +361,7 @@ def _nominate(request: Any, data: dict[str, Any]) -> tuple[Item | None, list[dic
     item.nomination = selection.nominate(username, reason, _now(), previous=item.nomination)
     item.events.record(
         "appraisal",
-        agents=[{"type": "person", "name": f"user:{username}"}],
+        agents=[{"type": "person", "name": f"user:{username}"}, APP_AGENT],
         objects=(item.item_id,),
         detail="nominated for digitization"
         + (f" despite {len(copies)} possible digitized copies" if copies else ""),
