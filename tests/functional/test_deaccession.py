@@ -386,3 +386,30 @@ def test_the_staff_page_form_asks_for_a_reason_and_a_confirmation(app, arrange, 
     assert urlsplit(gone.location).path == f"/items/{item}"
     assert REASON in gone.follow(status=410).text
     assert arrange(lambda root: item in root.tombstones)
+
+
+def test_a_pyramid_finished_after_its_master_left_is_not_kept(
+    app, arrange, consortium, digitizer, tmp_path
+):
+    """The worker built the pyramid while the master was being deaccessioned: no orphan."""
+    from digitization.derivatives import build_pyramid
+    from heritage.worker import _record
+
+    item = consortium.public
+    stored = upload_pages(app, item, tmp_path, (5,))
+    web, headers = as_admin(app)
+    web.post_json(f"/api/items/{item}/files/1/deaccession", {"reason": REASON}, headers=headers)
+    hs = app.registry.heritage
+    master = tmp_path / "master.jpg"
+    master.write_bytes(stored["1"])
+    out = image_dir(hs, f"{item}_1")
+    pyramid = build_pyramid(master, out)
+    assert out.is_dir()
+
+    def finish(root: Any) -> None:
+        job = next(j for j in root.jobs.data.values() if j.params == {"item_id": item, "file": "1"})
+        _record(root, job, pyramid, hs)
+
+    arrange(finish)
+    assert not out.exists()
+    assert arrange(lambda root: [e["type"] for e in root.items[item].events].count("creation")) == 0
