@@ -14,15 +14,17 @@ doomed and the answer 409.
 
 from __future__ import annotations
 
-import heapq
-from collections.abc import Iterable, Iterator
+import bisect
+from collections.abc import Iterable
 from typing import Any
 
 import colander
 from pyramid.config import Configurator
 from pyramid.httpexceptions import HTTPBadRequest, HTTPForbidden, HTTPFound, HTTPNotFound
+from pyramid.traversal import find_root
 from pyramid.view import view_config
 
+from heritage.catalog import item_ids_where
 from heritage.resources.institution import Institution
 from heritage.validation import ValidationFailed, deserialize, json_body, transition_schema
 from heritage.views.helpers import item_title, pick
@@ -89,29 +91,16 @@ def queue_items(
     """Return up to ``limit`` items of the institution in ``states`` with ids after ``after``,
     and the cursor of the next page (None when there is none).
 
-    Each collection's items are a BTree keyed by item id; their keys are merged lazily in id
-    order, starting after the cursor, so only this institution's items are read and only as
-    far as one page needs. (Item ids are unique across the consortium: no ties.)
+    The search catalog's ``institution`` and ``state`` indexes give the ids (no item is
+    read to find them), so only the page's items are loaded.
     """
-    wanted = frozenset(states)
-
-    def keyed(index: int, collection: Any) -> Iterator[tuple[str, int]]:
-        keys = (
-            collection.items.keys(min=after, excludemin=True) if after else collection.items.keys()
-        )
-        return ((key, index) for key in keys)
-
-    collections = list(institution.collections.values())
-    merged = heapq.merge(*(keyed(i, c) for i, c in enumerate(collections)))
-    found: list[Any] = []
-    for key, index in merged:
-        item = collections[index].items[key]
-        if item.state not in wanted:
-            continue
-        if len(found) == limit:  # one more exists: only then is there a next page
-            return found, found[-1].item_id
-        found.append(item)
-    return found, None
+    root = find_root(institution)
+    ids = item_ids_where(root, institution=institution.__name__, states=states)
+    start = bisect.bisect_right(ids, after) if after else 0
+    page = [root.items[i] for i in ids[start : start + limit + 1]]
+    if len(page) > limit:  # one more exists: only then is there a next page
+        return page[:limit], page[limit - 1].item_id
+    return page, None
 
 
 def last_move(item: Any) -> dict[str, Any] | None:

@@ -25,8 +25,10 @@ from typing import Any
 import colander
 from pyramid.config import Configurator
 from pyramid.httpexceptions import HTTPForbidden, HTTPFound
+from pyramid.traversal import find_root
 from pyramid.view import view_config
 
+from heritage.catalog import item_ids_where
 from heritage.metadata import MAX_VALUE_LENGTH, MetadataError, normalize_language, validate_record
 from heritage.resources.events import APP_AGENT
 from heritage.resources.institution import Institution
@@ -98,11 +100,9 @@ def local_digitized_records(root: Any) -> Iterator[dict[str, Any]]:
     A record is ``{"source", "id", "institution", "titles", "identifiers", "item"}``;
     harvested records (a later source) carry a ``url`` and no ``item``.
     """
-    # Until the catalog indexes "has files", this reads every item once; the FileList
-    # keeps its count in a Length, so an item without files costs no file loads.
-    for item in root.items.values():
-        if not len(item.files):
-            continue
+    # The catalog's "digital" index finds the items with files: no other item is read.
+    for item_id in item_ids_where(root, digital=True):
+        item = root.items[item_id]
         yield {
             "source": "local",
             "id": item.item_id,
@@ -476,13 +476,10 @@ def selection_queue(institution: Institution, request: Any) -> list[dict[str, An
     if not any(counts.get(state, 0) for state in QUEUE_STATES):
         return []  # the counters say so: no need to read the items
     weights = weights_of(institution)
-    # Until the catalog indexes states, this reads the institution's items once.
-    rows = [
-        nomination_json(item, weights, request)
-        for collection in institution.collections.values()
-        for item in collection.items.values()
-        if item.state in QUEUE_STATES
-    ]
+    # The catalog's state index finds them: only the queue's items are read.
+    root = find_root(institution)
+    ids = item_ids_where(root, institution=institution.__name__, states=QUEUE_STATES)
+    rows = [nomination_json(root.items[i], weights, request) for i in ids]
     return list(selection.rank(rows))
 
 

@@ -463,3 +463,23 @@ def test_evolve_step_0007_catalogues_an_older_database(zodb, union, tm):
     assert ids(search(root, PUBLIC, q="syair burung")) == ["harvested:unimas:oai:unimas:7"]
     assert search(root, PNS_STAFF, q="rahsia").total == 2
     tm.abort()
+
+
+def test_work_queues_find_items_by_institution_state_and_files(union, tm):
+    from heritage.catalog import item_ids_where
+
+    root = union.root
+    assert item_ids_where(root, institution="pns", states=["capture"]) == ["pns-ms-0002"]
+    assert item_ids_where(root, institution="pns", states=["capture", "published"]) == [
+        "pns-ms-0001",
+        "pns-ms-0002",
+        "pns-ms-0003",
+        "pns-ph-0001",
+        "pns-ph-0002",
+    ]
+    assert item_ids_where(root, institution="kaltim", states=["qa"]) == []
+    assert item_ids_where(root, digital=True) == ["pns-ms-0001", "pns-ph-0001"]
+    tm.begin()
+    root.items["pns-ms-0001"].set_state("withdrawn")  # seen before the commit, too
+    assert item_ids_where(root, institution="pns", states=["withdrawn"]) == ["pns-ms-0001"]
+    tm.abort()
