@@ -7,7 +7,7 @@ their format), stores them as blobs in a FileStorage (one item), then times, ove
 blob files the audit reads:
 
 - ``sha256sum`` (coreutils), one process for all the files: the peer;
-- ``audit_file`` (``digitization.audit``: large reads on a reader thread, sha256 only);
+- ``audit_file`` (``digitization.audit``: 4 MiB reads into one buffer, sha256 only);
 - ``hashlib.file_digest`` (one thread, 256 KiB reads) and ``compute_fixity`` (the ingest's
   sha256 + md5), for reference;
 - ``run_audit`` (``heritage.audit``): the whole audit, with its transactions, events and
@@ -180,9 +180,9 @@ def main(argv: list[str] | None = None) -> int:
 
         tools: list[tuple[str, Callable[[], None] | None, bool]] = [
             ("sha256sum (coreutils, one process)", peer if sha256sum else None, True),
-            ("audit_file (reader thread, 4 MiB reads)", ours(False), True),
+            ("audit_file (4 MiB reads, one buffer)", ours(False), True),
             ("hashlib.file_digest (one thread)", single_thread, True),
-            ("compute_fixity (ingest: sha256 + md5)", ingest_fixity, True),
+            ("compute_fixity (ingest: + md5, reader thread)", ingest_fixity, True),
             ("run_audit (events, commits; drops pages)", whole_audit, False),
         ]
         # Rounds: every tool once per round, in turn, so that a busy moment on the shared

@@ -67,8 +67,8 @@ def missing(expected_size: int, expected_sha256: str, detail: str) -> AuditResul
 def audit_file(path: str | Path, *, size: int, sha256: str, drop_cache: bool = True) -> AuditResult:
     """Re-read ``path`` and compare it with the ``size`` and ``sha256`` recorded at ingest.
 
-    The read is the fast one of :func:`digitization.fixity.sha256_of` (large reads on a
-    reader thread, no md5); by default the file's pages leave the page cache afterwards,
+    The read is the fast one of :func:`digitization.fixity.sha256_of` (large reads into a
+    reused buffer, no md5); by default the file's pages leave the page cache afterwards,
     since an audit reads every master once. A file that is gone or cannot be read is
     ``missing`` with the reason; one whose size or checksum differs is ``failed``.
     """
