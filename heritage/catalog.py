@@ -9,10 +9,10 @@ docid ↔ key map and a reference to each document's object are BTrees here. Ind
 - facets (``FACETS``): institution, collection, type, language, place (dc:coverage),
   decade and century (EDTF-aware: a date spanning decades is in each), has a digital
   object (``digital``: ``yes``/``no``), and source (``ours`` or the partner's id).
-- ``allowed``: the principals that may ``view`` the document, from its ACL the way
-  Pyramid's ACLHelper reads it. Every search intersects it with the searcher's principals
-  first, so nothing restricted is ever in results or facet counts. Harvested records are
-  public.
+- ``allowed``: the principals that may ``view`` the document (a keyword index), from its
+  ACL the way Pyramid's ACLHelper reads it. Every search intersects it with the searcher's
+  principals first, so nothing restricted is ever in results or facet counts. Harvested
+  records are public.
 - ``state`` and ``institution`` for staff work queues; ``title``, ``date`` and ``modified``
   to sort by; ``year_lo``/``year_hi`` for date ranges.
 
@@ -36,7 +36,6 @@ from BTrees.Length import Length
 from BTrees.OOBTree import OOBTree
 from hypatia.catalog import Catalog as IndexSet
 from hypatia.field import FieldIndex
-from hypatia.keyword import KeywordIndex
 from hypatia.text import TextIndex
 from hypatia.text.lexicon import Lexicon
 from persistent import Persistent
@@ -202,44 +201,85 @@ class RecordSnapshot(Persistent):
 # -- indexes -----------------------------------------------------------------------------
 
 
-class FacetIndex(KeywordIndex):
-    """A KeywordIndex that also counts its values over a result quickly.
+class FacetIndex(Persistent):
+    """A keyword index (a document has any number of values; find documents by value) that
+    also counts its values over a result quickly.
 
-    Besides value → docids (to filter) it keeps docid → the number of the document's
-    combination of values, so counting a large result is one C-level intersection and a
-    tally of the combinations, instead of one intersection per value. Combination numbers
-    are small integers (stored as floats in an LFBTree, exact below 2**24); two writers
-    adding different new combinations at once conflict on the same number and one retries.
+    It keeps value → docids (to filter) and docid → the number of the document's
+    combination of values (what the document has), so counting a large result is one
+    C-level intersection and a tally of combinations, instead of one intersection per value;
+    and no persistent object per document (hypatia's KeywordIndex keeps a set per document:
+    ten indexes, ten more objects to write for every document). Combination numbers are
+    small integers (floats in an LFBTree, exact below 2**24); two writers adding different
+    new combinations at once conflict on the same number, and one retries.
+
+    It answers hypatia's index protocol (``index_doc``, ``unindex_doc``, ``reindex_doc``,
+    ``reset``) so that it lives in the catalog's hypatia ``Catalog`` beside the others.
     """
 
+    __name__: str | None = None
+    family = FAMILY
+
+    def __init__(self, discriminator: str) -> None:
+        self.discriminator = discriminator
+        self.reset()
+
     def reset(self) -> None:
-        super().reset()
+        self._fwd_index = OOBTree()  # value → LFTreeSet of docids
         self._combo_of = self.family.IF.BTree()  # docid → combination number
-        self._combos = self.family.IO.BTree()  # number → tuple of values
+        self._combos = self.family.IO.BTree()  # number → sorted tuple of values
         self._combo_numbers = OOBTree()  # tuple of values → number
+        self._num_docs = Length()
+
+    def values_of(self, docid: int) -> tuple[str, ...]:
+        number = self._combo_of.get(docid)
+        return () if number is None else self._combos[int(number)]
 
     def index_doc(self, docid: int, obj: Any) -> None:
-        super().index_doc(docid, obj)
-        self._set_combo(docid, self._rev_index.get(docid))
+        """Index the values ``obj`` has (its attribute named by the discriminator), writing
+        only what changed: nothing at all when the values are the same."""
+        new = tuple(sorted(set(getattr(obj, self.discriminator, ()) or ())))
+        old = self.values_of(docid)
+        if new == old:
+            return
+        fwd = self._fwd_index
+        for value in set(old).difference(new):
+            docids = fwd[value]
+            docids.remove(docid)
+            if not docids:
+                del fwd[value]
+        for value in set(new).difference(old):
+            docids = fwd.get(value)
+            if docids is None:
+                docids = fwd[value] = self.family.IF.TreeSet()
+            docids.insert(docid)
+        if new:
+            self._combo_of[docid] = float(self._number(new))
+        else:
+            del self._combo_of[docid]
+        if not old:
+            self._num_docs.change(1)
+        elif not new:
+            self._num_docs.change(-1)
+
+    reindex_doc = index_doc
 
     def unindex_doc(self, docid: int) -> None:
-        super().unindex_doc(docid)
-        if docid in self._combo_of:
-            del self._combo_of[docid]
+        self.index_doc(docid, None)
 
-    def _set_combo(self, docid: int, words: Any) -> None:
-        if not words:
-            if docid in self._combo_of:
-                del self._combo_of[docid]
-            return
-        combo = tuple(words)
+    def _number(self, combo: tuple[str, ...]) -> int:
         number = self._combo_numbers.get(combo)
         if number is None:
             number = self._combos.maxKey() + 1 if len(self._combos) else 1
             self._combos[number] = combo
             self._combo_numbers[combo] = number
-        if self._combo_of.get(docid) != number:
-            self._combo_of[docid] = float(number)
+        return number
+
+    def indexed_count(self) -> int:
+        return self._num_docs()
+
+    def unique_values(self) -> Any:
+        return self._fwd_index.keys()
 
     def docids_for(self, values: Iterable[str]) -> Any:
         """Return the docids having any of ``values`` (one set, never a copy when one value)."""
@@ -273,7 +313,7 @@ class FacetIndex(KeywordIndex):
 def _make_indexes() -> IndexSet:
     indexes = IndexSet(family=FAMILY)
     indexes["text"] = TextIndex("text", lexicon=Lexicon(FoldingSplitter()))
-    indexes["allowed"] = KeywordIndex("allowed")
+    indexes["allowed"] = FacetIndex("allowed")
     indexes["state"] = FieldIndex("state")
     for name in FACETS:
         indexes[name] = FacetIndex(name)
