@@ -219,13 +219,13 @@ def _print(rows: list[Row], files: int, size: int, left: list[int | None]) -> No
     print(f"{files} masters × {size / 1e6:.0f} MB = {files * size / 1e9:.2f} GB, blob files")
     if left and None not in left:
         print(f"most left in the page cache after a drop (fincore): {max(left) / 1e6:.1f} MB")
-    print(f"{'what':44} {'cache':5} {'seconds':>8} {'MB/s':>8} {'vs sha256sum':>13}")
+    print(f"{'what':46} {'cache':5} {'seconds':>8} {'MB/s':>8} {'vs sha256sum':>13}")
     for cache in ("cold", "warm"):
         for r in rows:
             if r.cache != cache:
                 continue
             ratio = f"{r.mb_per_s / peer[cache].mb_per_s:.2f}×" if cache in peer else ""
-            print(f"{r.what:44} {r.cache:5} {r.seconds:8.2f} {r.mb_per_s:8.0f} {ratio:>13}")
+            print(f"{r.what:46} {r.cache:5} {r.seconds:8.2f} {r.mb_per_s:8.0f} {ratio:>13}")
     print()
     print(
         "cold: pages dropped per file with posix_fadvise(DONTNEED) before each run (no root "
