@@ -43,6 +43,7 @@ import argparse  # noqa: E402
 import itertools  # noqa: E402
 import os  # noqa: E402
 import random  # noqa: E402
+import resource  # noqa: E402
 import statistics  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -350,6 +351,13 @@ def queries(db: Any, runs: int, seed: int) -> list[tuple[str, float, float, str]
         f"{search(root, PUBLIC, facets=()).total}",
         file=sys.stderr,
     )
+    cache = conn._cache
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"connection cache after the queries: {cache.cache_non_ghost_count} objects loaded, "
+        f"~{cache.total_estimated_size / 1024 / 1024:.0f} MB estimated; process peak RSS "
+        f"{rss:.0f} MB"
+    )
     tm.abort()
 
     ids = [k for k in root.items.keys()][: runs + 1]
@@ -397,6 +405,7 @@ def main() -> None:
             db.close()
         # reopen: queries run on what is on disk, with a warm cache as a web worker has
         db = ZODB.DB(FileStorage(str(path)), cache_size=args.cache)
+        print(f"objects in the database: {len(db.storage)}")
         rows = queries(db, args.runs, args.seed)
         db.close()
 

@@ -450,8 +450,10 @@ def test_reindex_all_rebuilds_from_the_items(union, tm):
     assert search(root, PNS_STAFF).total == 7
 
 
-def test_evolve_step_0007_catalogues_an_older_database(zodb, union, tm):
-    from heritage.evolve import FINISHED, prepare
+def test_evolve_step_0007_catalogues_an_older_database(zodb, union, tm, monkeypatch):
+    from heritage.evolve import FINISHED, prepare, step_0007_catalog
+
+    monkeypatch.setattr(step_0007_catalog, "BATCH", 2)  # savepoints on the way
 
     root = union.root
     with tm:
