@@ -21,7 +21,6 @@ import heapq
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import itemgetter
 from typing import Any
 
 from hypatia.text import widcode
@@ -299,7 +298,9 @@ def _with_phrase(catalog: Any, found: Any, phrase: tuple[str, ...]) -> Any:
 def _by_score(scores: Any, found: Any, need: int) -> list[int]:
     if len(scores) != len(found):
         _, scores = IF.weightedIntersection(scores, found, 1, 0)
-    return [d for d, _ in heapq.nlargest(need, scores.items(), key=itemgetter(1))]
+    # (score, docid) pairs compare in C: no key function call per document
+    pairs = zip(scores.values(), scores.keys(), strict=True)
+    return [d for _, d in heapq.nlargest(need, pairs)]
 
 
 def _by_field(
