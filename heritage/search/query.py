@@ -11,8 +11,8 @@ objects or ``TextIndex.apply`` (per-hit Python normalisation and a full sort); i
   until N are found (or, for a small result, looks each document up);
 - phrases are checked in each candidate's word list, where hypatia's own phrase search can
   over-match (a word id whose encoding is a prefix of another's), see :func:`has_phrase`;
-- facet counts come from :meth:`heritage.catalog.FacetIndex.count`; when the result is all
-  but a few documents, from each value's total minus the few left out.
+- facet counts come from :meth:`heritage.catalog.FacetIndex.count`; when the result holds
+  most documents, from each value's total minus the counts of those left out.
 """
 
 from __future__ import annotations
@@ -326,9 +326,12 @@ def _by_field(
         for value in reversed(fwd.keys()) if reverse else fwd.keys():
             docids = fwd[value]
             if len(docids) <= 16:
-                ordered.extend(d for d in docids if d in found)
+                members = [d for d in docids if d in found]
             else:
-                ordered.extend(IF.intersection(docids, found))
+                members = list(IF.intersection(docids, found))
+            if reverse:  # exactly the reverse of (value, docid): as the look-up path sorts
+                members.reverse()
+            ordered.extend(members)
             if len(ordered) >= need:
                 return ordered[:need]
         missing = list(IF.intersection(found, index._not_indexed))
@@ -345,8 +348,9 @@ def _with_facets(
 ) -> SearchResult:
     """Count each facet's values over ``found`` and keep the ``limit`` most frequent (and
     every selected value)."""
+    # Most documents in the result (browse-all): count the few left out, from the totals.
     left_out = None
-    if total > SMALL and len(catalog) - total <= SMALL:
+    if total > SMALL and len(catalog) - total < total:
         left_out = IF.difference(catalog.docids, found)
     for facet in facets:
         index = catalog[facet]

@@ -490,3 +490,38 @@ def test_work_queues_find_items_by_institution_state_and_files(union, tm):
     root.items["pns-ms-0001"].set_state("withdrawn")  # seen before the commit, too
     assert item_ids_where(root, institution="pns", states=["withdrawn"]) == ["pns-ms-0001"]
     tm.abort()
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},
+        {"q": "hikayat"},
+        {"q": "pasai raja"},
+        {"filters": {"type": ["manuscript"]}},
+        {"date_from": 1800, "date_to": 1900},
+    ],
+)
+def test_large_result_strategies_give_the_same_answers(union, monkeypatch, kw):
+    """Counting and sorting switch strategy above SMALL documents (set operations on whole
+    values, totals minus what is left out, walking a sort index): same answers."""
+    import heritage.catalog
+    import heritage.search.query
+
+    root = union.root
+    principals = [*PNS_STAFF, community_principal("iban-elders")]
+    expected = {
+        sort: [h.key for h in search(root, principals, sort=sort, size=100, **kw).hits]
+        for sort in ("title", "-title", "date", "-date", "modified", "-modified")
+    }
+    facets = {k: v for k, v in search(root, principals, **kw).facets.items()}
+    monkeypatch.setattr(heritage.catalog, "SMALL", 0)
+    monkeypatch.setattr(heritage.search.query, "SMALL", 0)
+    for sort, keys in expected.items():
+        for size in (1, 2, 3):
+            pages = [
+                search(root, principals, sort=sort, size=size, page=p, **kw)
+                for p in range(1, len(keys) // size + 2)
+            ]
+            assert [h.key for p in pages for h in p.hits] == keys, (sort, size)
+    assert search(root, principals, **kw).facets == facets
