@@ -26,10 +26,10 @@ from ZODB.blob import BlobError
 from ZODB.POSException import POSKeyError
 
 from digitization.audit import MISSING, AuditResult, audit_file, missing
-from heritage.changes import on_item_removed
+from heritage.changes import on_item_changed, on_item_removed
 from heritage.db import connection
-from heritage.ingest import APP_AGENT
 from heritage.resources.audits import FINISHED, INTERRUPTED
+from heritage.resources.events import APP_AGENT
 from heritage.resources.root import APP_ROOT
 from heritage.settings import HeritageSettings
 from heritage.worker import SCHEDULES, THREAD_JOBS, Schedule
@@ -389,6 +389,18 @@ def _forget_removed_item(item: Any) -> None:
     audits = getattr(find_root(item), "audits", None)
     if audits is not None:
         audits.forget_item(item.item_id)
+
+
+@on_item_changed
+def _forget_removed_files(item: Any) -> None:
+    """A master taken out of an item (deaccession) takes its failure off the dashboard.
+
+    Runs on every item change, so it reads one ``Length`` and, only when some file failed
+    somewhere, one range of the failures.
+    """
+    audits = getattr(find_root(item), "audits", None)
+    if audits is not None and audits.failure_count():
+        audits.forget_files_gone(item.item_id, item.files)
 
 
 THREAD_JOBS[JOB_KIND] = run_audit_job

@@ -147,6 +147,14 @@ class Audits(Persistent):
             self._failure_count.change(-1)
         self.checked.pop(item_id, None)
 
+    def forget_files_gone(self, item_id: str, files: Any) -> None:
+        """Drop the failures of an item's files that ``files`` (its FileList) no longer holds
+        (a deaccessioned master): a range look-up, usually of nothing."""
+        for key in list(self.failures.keys(min=(item_id,), max=(item_id, "\uffff"))):
+            if files.get(key[1]) is None:
+                del self.failures[key]
+                self._failure_count.change(-1)
+
     # -- failures ----------------------------------------------------------------------------
 
     def failure_count(self) -> int:

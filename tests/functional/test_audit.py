@@ -25,9 +25,9 @@ import pytest
 from digitization.samples import make_sample_page
 from heritage import evolve
 from heritage.db import connection, open_db, zeo_alive
-from heritage.ingest import APP_AGENT
 from heritage.metadata import validate_record
 from heritage.resources.collection import Collection
+from heritage.resources.events import APP_AGENT
 from heritage.resources.institution import Institution
 from heritage.resources.item import Item
 from heritage.resources.root import APP_ROOT

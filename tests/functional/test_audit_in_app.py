@@ -20,7 +20,8 @@ from support import SPECS, login
 from heritage import audit as audit_module
 from heritage.audit import SCHEDULED, parse_since, run_audit
 from heritage.changes import item_removed
-from heritage.ingest import APP_AGENT
+from heritage.deaccession import deaccession_file
+from heritage.resources.events import APP_AGENT
 from heritage.worker import queue_scheduled, run_worker
 
 
@@ -229,6 +230,24 @@ def test_a_removed_items_failures_leave_the_dashboard(app, db, arrange, consorti
     assert arrange(lambda root: root.audits.current_failures()) == ([], 0)
     assert arrange(lambda root: root.audits.last_checked(consortium.public)) == {}
     assert arrange(lambda root: root.audits.last_checked(consortium.other_public)) != {}
+
+
+def test_a_deaccessioned_masters_failure_leaves_the_dashboard(app, db, arrange, consortium, stored):
+    damage(arrange, consortium.public, "3")
+    damage(arrange, consortium.other_public, "1")
+    run_audit(db, app.registry.heritage, user="me")
+    assert arrange(lambda root: root.audits.failure_count()) == 2
+
+    arrange(
+        lambda root: deaccession_file(
+            root.items[consortium.public], "3", reason="water damage", user="user:admin"
+        )
+    )
+
+    failures, total = arrange(lambda root: root.audits.current_failures())
+    assert total == 1 and failures[0]["item_id"] == consortium.other_public
+    run = run_audit(db, app.registry.heritage, user="me")
+    assert run.files == 4  # the removed master is not audited any more
 
 
 # -- the PREMIS record -----------------------------------------------------------------------
