@@ -1,6 +1,7 @@
 """Fixity-audit throughput over synthetic masters, beside ``sha256sum`` on the same files.
 
-    .venv/bin/python benchmarks/audit.py [--files 40] [--size-mb 25] [--repeat 3] [--dir DIR]
+    .venv/bin/python benchmarks/audit.py [--files 40] [--size-mb 25] [--photos 500]
+                                         [--repeat 3] [--dir DIR]
 
 Makes ``--files`` masters of ``--size-mb`` MB (random bytes: the audit reads bytes, whatever
 their format), stores them as blobs in a FileStorage (one item), then times, over the very
@@ -13,11 +14,15 @@ blob files the audit reads:
 - ``run_audit`` (``heritage.audit``): the whole audit, with its transactions, events and
   failure bookkeeping.
 
-Each is timed cold and warm. Cold: every file's pages are dropped from the page cache
-before the run with ``posix_fadvise(DONTNEED)``, which needs no root (``/proc/sys/vm/
-drop_caches`` does); where util-linux ``fincore`` exists the benchmark checks that nothing
-stayed resident. Warm: the files are read once first. The tools take turns, ``--repeat``
-rounds per cache state, and each one's best round counts. ``run_audit`` drops the pages it
+Each is timed cold and warm. Then ``--photos`` masters of 200 KB, one item each (a
+collection of single photographs), compare ``run_audit`` with ``sha256sum`` in files per
+second: what an audit's events and commits cost per file.
+
+Cold: every file's pages are dropped from the page cache before the run with
+``posix_fadvise(DONTNEED)``, which needs no root (``/proc/sys/vm/drop_caches`` does); where
+util-linux ``fincore`` exists the benchmark checks that nothing stayed resident. Warm: the
+files are read once first. The tools take turns, ``--repeat`` rounds per cache state, and
+each one's best round counts. ``run_audit`` drops the pages it
 has read (an audit should not push the tiles out of the cache), so it is timed cold only.
 On a virtual machine "cold" means "not in this guest's cache": the host may still hold the
 blocks, so cold figures say more about the ratios than about the disk. Nothing here asserts
@@ -85,8 +90,11 @@ def make_masters(folder: Path, count: int, size: int) -> list[Path]:
     return paths
 
 
-def store(db_dir: Path, masters: list[Path]) -> tuple[object, list[tuple[Path, int, str]]]:
-    """Store the masters as blobs of one item; return the DB and (blob path, size, sha256)."""
+def store(
+    db_dir: Path, masters: list[Path], *, one_item_each: bool = False
+) -> tuple[object, list[tuple[Path, int, str]]]:
+    """Store the masters as blobs of one item (or an item each, as single photographs);
+    return the DB and ``(blob path, size, sha256)`` of each."""
     db_dir.mkdir(parents=True, exist_ok=True)
     db = open_db(f"file://{db_dir}/Data.fs?blobstorage_dir={db_dir}/blobs")
     evolve.prepare(db)
@@ -96,12 +104,19 @@ def store(db_dir: Path, masters: list[Path]) -> tuple[object, list[tuple[Path, i
             inst = root.institutions.add("bench", Institution({"en": "Bench"}, country="MY"))
             coll = root.add_collection(inst, "bench-ms", Collection({"en": "Bench"}))
             record = validate_record({"title": [{"value": "Bench", "lang": "en"}]})
-            item = coll.add_item(Item(ITEM_ID, record, state="capture"))
-            for path in masters:
+            ids = [f"bench-ph-{n:05d}" for n in range(len(masters))] if one_item_each else []
+            item = None
+            for n, path in enumerate(masters):
+                if item is None or one_item_each:
+                    item = coll.add_item(Item(ids[n] if ids else ITEM_ID, record, state="capture"))
                 item.add_file(path, path.name)  # a hard link into the blob directory
         with tm:
-            files = conn.root()[APP_ROOT].items[ITEM_ID].files
-            blobs = [(Path(f.blob.committed()), f.size, f.sha256) for f in files]
+            items = conn.root()[APP_ROOT].items
+            blobs = [
+                (Path(f.blob.committed()), f.size, f.sha256)
+                for item_id in ids or [ITEM_ID]
+                for f in items[item_id].files
+            ]
     return db, blobs
 
 
@@ -139,6 +154,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--files", type=int, default=40, help="number of masters (40)")
     parser.add_argument("--size-mb", type=float, default=25, help="size of each, in MB (25)")
     parser.add_argument("--repeat", type=int, default=3, help="rounds per cache state (3)")
+    parser.add_argument(
+        "--photos",
+        type=int,
+        default=500,
+        help="then: this many 200 KB masters, one item each (500; 0 skips)",
+    )
     parser.add_argument("--dir", help="work folder (default: a temporary one, removed)")
     args = parser.parse_args(argv)
     size = int(args.size_mb * 1e6)
@@ -207,10 +228,42 @@ def main(argv: list[str] | None = None) -> int:
         rows = [Row(name, cache, seconds, total) for (name, cache), seconds in best.items()]
         db.close()
         _print(rows, args.files, size, left)
+        if args.photos and sha256sum:
+            _photos(work, args.photos, sha256sum, max(args.repeat, 1))
     finally:
         if not args.dir:
             shutil.rmtree(work, ignore_errors=True)
     return 0
+
+
+def _photos(work: Path, count: int, sha256sum: str, repeat: int) -> None:
+    """Many small masters, one item each: what the audit's bookkeeping costs per file."""
+    size = 200_000
+    masters = make_masters(work / "photos", count, size)
+    db, blobs = store(work / "photos-db", masters, one_item_each=True)
+    paths = [str(p) for p, _, _ in blobs]
+
+    def peer() -> None:
+        subprocess.run([sha256sum, "--binary", *paths], capture_output=True, check=True)
+
+    def whole_audit() -> None:
+        summary = run_audit(db, None, user="benchmark")
+        assert summary.files == count and not summary.failures
+
+    best: dict[str, float] = {}
+    for _ in range(repeat):
+        for name, run in (("sha256sum", peer), ("run_audit", whole_audit)):
+            drop([Path(p) for p in paths])
+            seconds = timed(run)
+            best[name] = min(seconds, best.get(name, seconds))
+    db.close()
+    print()
+    print(f"{count} masters × {size / 1e3:.0f} KB, one item each, cold:")
+    for name, seconds in best.items():
+        print(
+            f"  {name:10} {seconds:6.2f} s {count / seconds:7.0f} files/s "
+            f"{count * size / 1e6 / seconds:6.0f} MB/s"
+        )
 
 
 def _print(rows: list[Row], files: int, size: int, left: list[int | None]) -> None:

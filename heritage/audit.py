@@ -156,61 +156,58 @@ def _items_of(root: Any, institution: str | None) -> Iterator[Any]:
         yield from collection.items.values()
 
 
-def _plan(
-    conn: Any, institution: str | None, since: str
-) -> tuple[list[tuple[str, list[tuple[str, int]]]], int]:
-    """Return ``[(item id, [(file name, size)…])…]`` of the files due, and how many are not.
+def _plan(conn: Any, institution: str | None, since: str) -> tuple[list[tuple[str, str, int]], int]:
+    """Return ``[(item id, file name, size)…]`` of the files due, and how many are not.
 
     One read transaction; with ``since`` a file is due when it was never checked or last
     checked before then (one look-up per item in ``root.audits.checked``).
     """
     root = conn.root()[APP_ROOT]
-    plan: list[tuple[str, list[tuple[str, int]]]] = []
+    plan: list[tuple[str, str, int]] = []
     not_due = 0
     for n, item in enumerate(_items_of(root, institution), 1):
         checked = root.audits.checked.get(item.item_id, {}) if since else {}
-        due = []
         for f in item.files:
             if since and checked.get(f.__name__, "") >= since:
                 not_due += 1
-                continue
-            due.append((f.__name__, f.size))
-        if due:
-            plan.append((item.item_id, due))
+            else:
+                plan.append((item.item_id, f.__name__, f.size))
         if n % 1000 == 0:
             conn.cacheGC()  # planning 100 000 files must not keep them all in memory
     return plan, not_due
 
 
-def _batches(files: list[tuple[str, int]]) -> Iterator[list[tuple[str, int]]]:
-    batch: list[tuple[str, int]] = []
+def _batches(plan: list[tuple[str, str, int]]) -> Iterator[list[tuple[str, str, int]]]:
+    """Cut the plan into batches of :data:`BATCH_FILES` files or :data:`BATCH_BYTES`,
+    across items: a collection of single photographs costs one commit per batch, not one
+    per photograph."""
+    batch: list[tuple[str, str, int]] = []
     nbytes = 0
-    for name, size in files:
-        if batch and (len(batch) >= BATCH_FILES or nbytes + size > BATCH_BYTES):
+    for entry in plan:
+        if batch and (len(batch) >= BATCH_FILES or nbytes + entry[2] > BATCH_BYTES):
             yield batch
             batch, nbytes = [], 0
-        batch.append((name, size))
-        nbytes += size
+        batch.append(entry)
+        nbytes += entry[2]
     if batch:
         yield batch
 
 
-def _locate(root: Any, item_id: str, names: list[str]) -> list[tuple[Any, ...]]:
-    """Return ``(name, filename, size, sha256, blob path or the reason it has none)``."""
-    item = root.items.get(item_id)
-    if item is None:
-        return []  # removed since planning (deaccession): nothing to check
-    institution = item.institution.__name__ if item.institution is not None else ""
+def _locate(root: Any, batch: list[tuple[str, str, int]]) -> list[tuple[Any, ...]]:
+    """Return ``(item id, name, filename, size, sha256, blob path or None, why none,
+    institution)`` of the batch's files still there (not deaccessioned since planning)."""
     found = []
-    for name in names:
-        f = item.files.get(name)
+    for item_id, name, _ in batch:
+        item = root.items.get(item_id)
+        f = item.files.get(name) if item is not None else None
         if f is None:
             continue
+        institution = item.institution.__name__ if item.institution is not None else ""
         try:
             path, reason = f.blob.committed(), ""
         except (POSKeyError, BlobError) as exc:
             path, reason = None, str(exc.args[0]) if exc.args else type(exc).__name__
-        found.append((name, f.filename, f.size, f.sha256, path, reason, institution))
+        found.append((item_id, name, f.filename, f.size, f.sha256, path, reason, institution))
     return found
 
 
@@ -230,32 +227,29 @@ def _failure(fa: FileAudit, run: str) -> dict[str, Any]:
     }
 
 
-def _commit(
-    conn: Any, tm: Any, item_id: str, checks: list[FileAudit], run_key: str, agent: dict
-) -> None:
+def _commit(conn: Any, tm: Any, checks: list[FileAudit], run_key: str, agent: dict) -> None:
     """Record a batch's checks: events, last-checked times, failures, the run's counts."""
     for attempt in tm.attempts():
         with attempt:
             root = conn.root()[APP_ROOT]
-            item = root.items.get(item_id)
-            if item is None:
-                return
-            recorded = []
+            by_item: dict[str, list[tuple[str, str, dict | None]]] = {}
             for fa in checks:
-                if item.files.get(fa.file) is None:
-                    continue
+                item = root.items.get(fa.item_id)
+                if item is None or item.files.get(fa.file) is None:
+                    continue  # deaccessioned while it was read
                 r = fa.result
                 item.events.record(
                     "fixity check",
                     outcome="success" if r.ok else "failure",
                     detail=r.describe(),
                     agents=[APP_AGENT, agent],
-                    objects=(f"{item_id}/{fa.file}",),
+                    objects=(f"{fa.item_id}/{fa.file}",),
                     when=fa.when,
                 )
                 failure = None if r.ok else _failure(fa, run_key)
-                recorded.append((fa.file, _stamp(fa.when), failure))
-            root.audits.record_many(item_id, recorded)
+                by_item.setdefault(fa.item_id, []).append((fa.file, _stamp(fa.when), failure))
+            for item_id, recorded in by_item.items():
+                root.audits.record_many(item_id, recorded)
             run = root.audits.runs.get(run_key)
             if run is not None:
                 run.add(
@@ -263,7 +257,7 @@ def _commit(
                     sum(fa.result.found_size or 0 for fa in checks),
                     sum(not fa.result.ok for fa in checks),
                 )
-            tm.get().note(f"heritage audit: {len(checks)} file(s) of {item_id}")
+            tm.get().note(f"heritage audit: {len(checks)} file(s) of {len(by_item)} item(s)")
 
 
 def run_audit(
@@ -295,41 +289,39 @@ def run_audit(
         tm.abort()
         for attempt in tm.attempts():
             with attempt:
-                run = conn.root()[APP_ROOT].audits.start_run(
-                    by=by, institution=institution or "", since=since_iso
+                run_key = (
+                    conn.root()[APP_ROOT]
+                    .audits.start_run(by=by, institution=institution or "", since=since_iso)
+                    .__name__
                 )
                 tm.get().note(f"heritage audit started by {by}")
-        run_key = run.__name__
         summary = AuditSummary(run=run_key, by=by, started=datetime.now(UTC), not_due=not_due)
         state = INTERRUPTED
-        done = AuditProgress(
-            0, 0, sum(len(files) for _, files in plan), sum(s for _, fs in plan for _, s in fs)
-        )
+        done = AuditProgress(0, 0, len(plan), sum(size for _, _, size in plan))
         if progress:
             progress(done)
         try:
-            for item_id, files in plan:
-                for batch in _batches(files):
-                    tm.begin()
-                    located = _locate(conn.root()[APP_ROOT], item_id, [n for n, _ in batch])
-                    tm.abort()  # no transaction open while reading
-                    checks = []
-                    for name, filename, size, sha256, path, reason, inst in located:
-                        result = (
-                            audit_file(path, size=size, sha256=sha256)
-                            if path
-                            else missing(size, sha256, reason)
-                        )
-                        fa = FileAudit(item_id, name, filename, inst, result, datetime.now(UTC))
-                        checks.append(fa)
-                        summary.count(fa)
-                        done.files_done += 1
-                        done.bytes_done += size
-                        done.last = fa
-                        if progress:
-                            progress(done)
-                    if checks:
-                        _commit(conn, tm, item_id, checks, run_key, agent)
+            for batch in _batches(plan):
+                tm.begin()
+                located = _locate(conn.root()[APP_ROOT], batch)
+                tm.abort()  # no transaction open while reading
+                checks = []
+                for item_id, name, filename, size, sha256, path, reason, inst in located:
+                    result = (
+                        audit_file(path, size=size, sha256=sha256)
+                        if path
+                        else missing(size, sha256, reason)
+                    )
+                    fa = FileAudit(item_id, name, filename, inst, result, datetime.now(UTC))
+                    checks.append(fa)
+                    summary.count(fa)
+                    done.files_done += 1
+                    done.bytes_done += size
+                    done.last = fa
+                    if progress:
+                        progress(done)
+                if checks:
+                    _commit(conn, tm, checks, run_key, agent)
             state = FINISHED
         finally:
             summary.finished = datetime.now(UTC)
