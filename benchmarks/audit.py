@@ -22,8 +22,8 @@ Cold: every file's pages are dropped from the page cache before the run with
 ``posix_fadvise(DONTNEED)``, which needs no root (``/proc/sys/vm/drop_caches`` does); where
 util-linux ``fincore`` exists the benchmark checks that nothing stayed resident. Warm: the
 files are read once first. The tools take turns, ``--repeat`` rounds per cache state, and
-each one's best round counts. ``run_audit`` drops the pages it
-has read (an audit should not push the tiles out of the cache), so it is timed cold only.
+each one's best round counts. ``run_audit`` drops the pages it has read (an audit should
+not push the tiles out of the cache), so it is timed cold only.
 On a virtual machine "cold" means "not in this guest's cache": the host may still hold the
 blocks, so cold figures say more about the ratios than about the disk. Nothing here asserts
 a time; the machine is noisy, so compare the ratios within one run
