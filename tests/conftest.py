@@ -44,6 +44,8 @@ def settings(tmp_path: Path) -> dict[str, str]:
         "heritage.var_dir": str(tmp_path / "var"),
         "heritage.max_body_bytes": "64KB",
         "retry.attempts": "3",
+        # No scheduled audits unless a test asks: a worker run would otherwise also run one.
+        "heritage.audit_interval": "0",
     }
 
 
