@@ -11,9 +11,18 @@ from pyramid.i18n import TranslationStringFactory
 _ = TranslationStringFactory("heritage")
 
 
+def _asked_language(request: Any) -> str | None:
+    """Return ``?lang=``, or None (also when the query string is not UTF-8: the request
+    then gets its 400 from the tween, and this must not turn it into a 500)."""
+    try:
+        return request.GET.get("lang")
+    except UnicodeDecodeError:
+        return None
+
+
 def negotiate_locale(request: Any) -> str:
     languages = request.registry.heritage.languages
-    for candidate in (request.params.get("lang"), request.cookies.get("lang")):
+    for candidate in (_asked_language(request), request.cookies.get("lang")):
         if candidate in languages:
             return candidate
     return request.accept_language.lookup(languages, default=languages[0])
@@ -22,7 +31,7 @@ def negotiate_locale(request: Any) -> str:
 def remember_language(event: NewResponse) -> None:
     """Keep a language chosen with ``?lang=`` for the next pages (a cookie, a year)."""
     request = event.request
-    lang = request.params.get("lang") if request.method == "GET" else None
+    lang = _asked_language(request) if request.method == "GET" else None
     if lang in request.registry.heritage.languages and request.cookies.get("lang") != lang:
         event.response.set_cookie(
             "lang", lang, max_age=365 * 24 * 3600, samesite="Lax", httponly=True

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import time
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,10 +22,8 @@ from workflows.states import PUBLISHED, STATES
 
 
 class Loaded:
-    def __init__(
-        self, root: Any, summary: dict[str, int], seconds: float, staging: Path, log: list[str]
-    ) -> None:
-        self.root, self.summary, self.seconds = root, summary, seconds
+    def __init__(self, root: Any, summary: dict[str, int], staging: Path, log: list[str]) -> None:
+        self.root, self.summary = root, summary
         self.staging, self.log = staging, log
 
 
@@ -41,12 +38,10 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Loaded]:
     root = bootstrap(conn.root())
     tm.commit()
     lines: list[str] = []
-    start = time.perf_counter()
     summary = load_sample_data(root, tmp / "staging", log=lines.append)
     tm.commit()
-    seconds = time.perf_counter() - start
     try:
-        yield Loaded(root, summary, seconds, tmp / "staging", lines)
+        yield Loaded(root, summary, tmp / "staging", lines)
     finally:
         tm.abort()
         conn.close()
@@ -69,7 +64,6 @@ def test_counts(loaded: Loaded) -> None:
         "files": sum(len(item.files) for item in items(loaded)),
         "users": len(root.users),
     }
-    assert loaded.seconds < 10  # aim ~3 s; leave room for slow CI machines
 
 
 def test_institutions_and_collections(loaded: Loaded) -> None:
