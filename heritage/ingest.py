@@ -76,6 +76,7 @@ def store_examined(
         examined.staged,
         examined.filename,
         jar=item._p_jar or item.__parent__._p_jar,
+        fixity=examined.fixity,  # computed as the file was copied into staging: not read again
         mimetype=examined.identification.mimetype,
     )
     item.files.append(f)
