@@ -7,7 +7,6 @@ Core record (``oai_dc.xsd``). The masters are ingested the real way (exiftool, f
 from __future__ import annotations
 
 import math
-import os
 import struct
 import wave
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 import pytest
 import transaction
 from lxml import etree
-from support import SPECS
+from support import xml_schema
 from ZODB import DB
 from ZODB.DemoStorage import DemoStorage
 
@@ -40,12 +39,7 @@ NS = {
 
 
 def _schema(name: str) -> etree.XMLSchema:
-    path = SPECS / "xml" / name
-    if not path.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{path} is missing: conformance tests need ../shared/specs under CI")
-        pytest.skip(f"{path} is missing (a clone on its own): nothing to validate against")
-    return etree.XMLSchema(etree.parse(str(path), PARSER))
+    return xml_schema(name)
 
 
 @pytest.fixture(scope="module")

@@ -8,12 +8,11 @@ MODS and oai-identifier in one schema set: ``<metadata>`` and ``<description>`` 
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 import pytest
 from lxml import etree
-from support import SPECS, make_item
+from support import SPECS, make_item, xml_schema
 
 from heritage import main
 from heritage.metadata import validate_record
@@ -27,12 +26,7 @@ PARSER = etree.XMLParser(no_network=True)
 
 
 def _schema(name: str) -> etree.XMLSchema:
-    path = SPECS / "xml" / name
-    if not path.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{path} is missing: conformance tests need ../shared/specs under CI")
-        pytest.skip(f"{path} is missing (a clone on its own): nothing to validate against")
-    return etree.XMLSchema(etree.parse(str(path), PARSER))
+    return xml_schema(name)
 
 
 @pytest.fixture(scope="module")

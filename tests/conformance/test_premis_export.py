@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from lxml import etree
-from support import PASSWORD, SPECS, login
+from support import PASSWORD, login, xml_schema
 
 from digitization.samples import make_sample_page
 from heritage.resources.users import User
@@ -21,12 +20,7 @@ PARSER = etree.XMLParser(no_network=True)
 
 @pytest.fixture(scope="module")
 def premis_schema():
-    path = SPECS / "xml" / "premis.xsd"
-    if not path.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{path} is missing: conformance tests need ../shared/specs under CI")
-        pytest.skip(f"{path} is missing (a clone on its own): nothing to validate against")
-    return etree.XMLSchema(etree.parse(str(path), PARSER))
+    return xml_schema("premis.xsd")
 
 
 @pytest.fixture

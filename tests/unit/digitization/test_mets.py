@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from lxml import etree
-from support import SPECS
+from support import xml_schema
 
 from digitization.mets import build_mets, pick_label, to_bytes
 
@@ -78,10 +78,7 @@ def mets(**kw) -> etree._Element:
 
 @pytest.fixture(scope="module")
 def schema() -> etree.XMLSchema:
-    path = SPECS / "xml" / "bundle-mets.xsd"
-    if not path.exists():
-        pytest.skip(f"{path} is missing: nothing to validate against")
-    return etree.XMLSchema(etree.parse(str(path), PARSER))
+    return xml_schema("bundle-mets.xsd")
 
 
 def test_the_document_is_valid_mets_with_premis_3(schema):

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from lxml import etree
-from support import SPECS
+from support import xml_schema
 
 from digitization.premis import PREMIS, build_premis, to_bytes
 
@@ -61,12 +59,7 @@ EVENTS = [
 
 @pytest.fixture(scope="module")
 def premis_schema():
-    path = SPECS / "xml" / "premis.xsd"
-    if not path.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{path} is missing: conformance tests need ../shared/specs under CI")
-        pytest.skip(f"{path} is missing (a clone on its own): nothing to validate against")
-    return etree.XMLSchema(etree.parse(str(path), PARSER))
+    return xml_schema("premis.xsd")
 
 
 def _doc(files=(FILE,), events=EVENTS, rights=RIGHTS, item_id="ms-1"):
