@@ -22,10 +22,13 @@ from lxml import etree
 from waitress import wasyncore
 from waitress.server import create_server
 
+from heritage import evolve
+from heritage.db import connection, open_db, zeo_alive
 from heritage.metadata import validate_record
 from heritage.resources.item import Item
 from heritage.resources.root import APP_ROOT
 
+PROJECT = Path(__file__).resolve().parents[1]
 SPECS = Path(__file__).resolve().parents[2] / "shared" / "specs"
 PASSWORD = "correct-horse-battery"
 
@@ -39,6 +42,45 @@ def spec_file(relative: str) -> Path:
             pytest.fail(f"{path} is missing: conformance tests need ../shared/specs under CI")
         pytest.skip(f"{path} is missing (a clone on its own): nothing to validate against")
     return path
+
+
+def write_cli_ini(folder: Path, **settings: str) -> Path:
+    """Return development.ini rewritten for ``folder`` (its own var/ and ZEO socket), for
+    running the ``heritage`` command: no sample data, no worker beside it, ``heritage.*``
+    ``settings`` added."""
+    text = (PROJECT / "development.ini").read_text()
+    text = text.replace("heritage.sample_data = true", "heritage.sample_data = false")
+    text = text.replace("heritage.worker_in_process = true", "heritage.worker_in_process = false")
+    text = text.replace("wait_timeout=30", "wait_timeout=10")
+    extra = "".join(f"heritage.{name} = {value}\n" for name, value in settings.items())
+    text = text.replace("heritage.sample_data = false\n", f"heritage.sample_data = false\n{extra}")
+    ini = folder / "test.ini"
+    ini.write_text(text)
+    return ini
+
+
+def storage_uri(folder: Path) -> str:
+    """The FileStorage that the ini of :func:`write_cli_ini` serves with ZEO, opened directly."""
+    return f"file://{folder}/var/Data.fs?blobstorage_dir={folder}/var/blobs"
+
+
+@contextmanager
+def opened_root(folder: Path, *, commit: bool = False) -> Iterator[Any]:
+    """Yield the application root from the FileStorage itself (no ZEO may be running);
+    with ``commit``, what the block changed is committed."""
+    assert not zeo_alive(str(folder / "var" / "zeo.sock")), "a ZEO server still runs"
+    (folder / "var").mkdir(exist_ok=True)
+    db = open_db(storage_uri(folder))
+    try:
+        evolve.prepare(db)
+        with connection(db) as (conn, tm):
+            if commit:
+                with tm:
+                    yield conn.root()[APP_ROOT]
+            else:
+                yield conn.root()[APP_ROOT]
+    finally:
+        db.close()
 
 
 @cache

@@ -14,25 +14,20 @@ import os
 import re
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from support import opened_root, write_cli_ini
 
 from digitization.samples import make_sample_page
-from heritage import evolve
-from heritage.db import connection, open_db, zeo_alive
 from heritage.metadata import validate_record
 from heritage.resources.collection import Collection
 from heritage.resources.events import APP_AGENT
 from heritage.resources.institution import Institution
 from heritage.resources.item import Item
-from heritage.resources.root import APP_ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 HERITAGE = str(Path(sys.executable).with_name("heritage"))
 PNS_ITEM, PNS_OTHER, KALTIM_ITEM = "pns-ms-0001", "pns-ms-0002", "kaltim-ms-0001"
 EXIT_OK, EXIT_FAILED = 0, 1
@@ -40,34 +35,6 @@ LOG_LINE = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ [A-Z]+ ")
 
 
 # -- the repository --------------------------------------------------------------------------
-
-
-def write_ini(tmp_path: Path) -> Path:
-    text = (ROOT / "development.ini").read_text()
-    text = text.replace("heritage.sample_data = true", "heritage.sample_data = false")
-    text = text.replace("heritage.worker_in_process = true", "heritage.worker_in_process = false")
-    text = text.replace("wait_timeout=30", "wait_timeout=10")
-    ini = tmp_path / "test.ini"
-    ini.write_text(text)
-    return ini
-
-
-@contextmanager
-def opened_root(tmp_path: Path, *, commit: bool = False) -> Iterator[Any]:
-    """Yield the application root from the FileStorage itself (no ZEO may be running)."""
-    assert not zeo_alive(str(tmp_path / "var" / "zeo.sock")), "a ZEO server still runs"
-    (tmp_path / "var").mkdir(exist_ok=True)
-    db = open_db(f"file://{tmp_path}/var/Data.fs?blobstorage_dir={tmp_path}/var/blobs")
-    try:
-        evolve.prepare(db)
-        with connection(db) as (conn, tm):
-            if commit:
-                with tm:
-                    yield conn.root()[APP_ROOT]
-            else:
-                yield conn.root()[APP_ROOT]
-    finally:
-        db.close()
 
 
 def add_masters(root: Any, item_id: str, staging: Path, sizes: list[int]) -> None:
@@ -98,7 +65,7 @@ def make_repository(tmp_path: Path) -> Path:
         add_masters(root, PNS_ITEM, staging, [300_000, 5_000_000, 70_000])
         add_masters(root, PNS_OTHER, staging, [10_000, 20_000])
         add_masters(root, KALTIM_ITEM, staging, [40_000, 50_000])
-    return write_ini(tmp_path)
+    return write_cli_ini(tmp_path)
 
 
 def audit(ini: Path, *args: str, timeout: int = 120) -> subprocess.CompletedProcess:

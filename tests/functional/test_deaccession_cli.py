@@ -11,16 +11,14 @@ import hashlib
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
+from support import opened_root, write_cli_ini
 
 from digitization.samples import make_sample_page
 from heritage import evolve
-from heritage.db import connection, open_db, zeo_alive
+from heritage.db import connection, open_db
 from heritage.metadata import validate_record
 from heritage.resources.collection import Collection
 from heritage.resources.institution import Institution
@@ -28,31 +26,9 @@ from heritage.resources.item import Item
 from heritage.resources.root import APP_ROOT
 from heritage.resources.users import User
 
-ROOT = Path(__file__).resolve().parents[2]
 HERITAGE = str(Path(sys.executable).with_name("heritage"))
 ITEM = "pns-ms-0001"
 REASON = "Returned to the family on loan agreement 2024/7"
-
-
-def write_ini(tmp_path: Path) -> Path:
-    text = (ROOT / "development.ini").read_text()
-    text = text.replace("heritage.sample_data = true", "heritage.sample_data = false")
-    text = text.replace("heritage.worker_in_process = true", "heritage.worker_in_process = false")
-    text = text.replace("wait_timeout=30", "wait_timeout=10")
-    ini = tmp_path / "test.ini"
-    ini.write_text(text)
-    return ini
-
-
-@contextmanager
-def opened_root(tmp_path: Path) -> Iterator[Any]:
-    assert not zeo_alive(str(tmp_path / "var" / "zeo.sock")), "a ZEO server still runs"
-    db = open_db(f"file://{tmp_path}/var/Data.fs?blobstorage_dir={tmp_path}/var/blobs")
-    try:
-        with connection(db) as (conn, tm), tm:
-            yield conn.root()[APP_ROOT]
-    finally:
-        db.close()
 
 
 @pytest.fixture
@@ -109,7 +85,7 @@ def errors(done: subprocess.CompletedProcess) -> list[str]:
 
 @pytest.fixture
 def ini(repo: Path) -> Path:
-    return write_ini(repo)
+    return write_cli_ini(repo)
 
 
 def test_a_file_then_the_item_are_deaccessioned_from_the_command_line(repo, ini):

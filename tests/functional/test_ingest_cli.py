@@ -18,8 +18,6 @@ import sys
 import tempfile
 import time
 import wave
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +25,7 @@ from typing import Any
 
 import pytest
 from PIL import Image, ImageCms, ImageFilter
+from support import opened_root, storage_uri, write_cli_ini
 
 from digitization.samples import make_sample_page
 from heritage import evolve
@@ -37,7 +36,6 @@ from heritage.resources.institution import Institution
 from heritage.resources.item import Item
 from heritage.resources.root import APP_ROOT
 
-ROOT = Path(__file__).resolve().parents[2]
 HERITAGE = str(Path(sys.executable).with_name("heritage"))
 ITEM = "pns-ms-0001"
 OTHER_ITEM = "pns-ms-0002"
@@ -46,36 +44,6 @@ EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 
 
 # -- the repository: an ini, a database with one institution, collection and two items -------
-
-
-def write_ini(tmp_path: Path, **settings: str) -> Path:
-    """Return development.ini rewritten for ``tmp_path`` (its own var/ and ZEO socket)."""
-    text = (ROOT / "development.ini").read_text()
-    text = text.replace("heritage.sample_data = true", "heritage.sample_data = false")
-    text = text.replace("heritage.worker_in_process = true", "heritage.worker_in_process = false")
-    text = text.replace("wait_timeout=30", "wait_timeout=10")
-    extra = "".join(f"heritage.{name} = {value}\n" for name, value in settings.items())
-    text = text.replace("heritage.sample_data = false\n", f"heritage.sample_data = false\n{extra}")
-    ini = tmp_path / "test.ini"
-    ini.write_text(text)
-    return ini
-
-
-def storage_uri(tmp_path: Path) -> str:
-    """The FileStorage that the ini's ZEO server serves, opened directly."""
-    return f"file://{tmp_path}/var/Data.fs?blobstorage_dir={tmp_path}/var/blobs"
-
-
-@contextmanager
-def opened_root(tmp_path: Path) -> Iterator[Any]:
-    """Yield the application root, from the FileStorage itself (no ZEO may be running)."""
-    assert not zeo_alive(str(tmp_path / "var" / "zeo.sock")), "a ZEO server still runs"
-    db = open_db(storage_uri(tmp_path))
-    try:
-        with connection(db) as (conn, _tm):
-            yield conn.root()[APP_ROOT]
-    finally:
-        db.close()
 
 
 def make_repository(tmp_path: Path) -> None:
@@ -143,7 +111,7 @@ class Repo:
 
 def new_repo(tmp_path: Path, **settings: str) -> Repo:
     make_repository(tmp_path)
-    return Repo(tmp_path, write_ini(tmp_path, **settings))
+    return Repo(tmp_path, write_cli_ini(tmp_path, **settings))
 
 
 @pytest.fixture
