@@ -12,7 +12,8 @@ docid ↔ key map and a reference to each document's object are BTrees here. Ind
 - ``allowed``: the principals that may ``view`` the document (a keyword index), from its
   ACL the way Pyramid's ACLHelper reads it. Every search intersects it with the searcher's
   principals first, so nothing restricted is ever in results or facet counts. Harvested
-  records are public.
+  records are public. ``restricted`` holds just the documents the public may not see
+  (few), so that a public browse-all counts its facets from the totals minus those.
 - ``state`` and ``institution`` for staff work queues; ``title``, ``date`` and ``modified``
   to sort by; ``year_lo``/``year_hi`` for date ranges.
 
@@ -68,6 +69,9 @@ SORT_FIELDS: tuple[str, ...] = ("title", "date", "modified")
 #: Below this many documents a result is counted and sorted document by document; above
 #: it, with set operations on whole index values (PERFORMANCE.md, "Search").
 SMALL = 2000
+#: Up to this many documents, facet values are counted by looking each one up: cheaper
+#: than one intersection with the whole catalog's docid → values map.
+LOOKUPS = 4000
 #: Docids are drawn from [0, 2**62): a connection starts at a random place and counts up
 #: (substanced's scheme), so concurrent writers rarely collide and a batch stays local.
 MAX_DOCID = 2**62
@@ -157,6 +161,7 @@ def _common(metadata: Mapping[str, Any], modified: str) -> dict[str, Any]:
 def item_document(item: Any) -> Document:
     """Return what the catalog indexes of one of our items."""
     values = _common(item.metadata, item.modified)
+    allowed = sorted(ACLHelper().principals_allowed_by_permission(item, "view"))
     institution = item.institution
     collection = item.collection
     return Document(
@@ -165,7 +170,8 @@ def item_document(item: Any) -> Document:
         collection=[collection.__name__] if collection is not None else [],
         digital=["yes" if len(item.files) else "no"],
         source=[OURS],
-        allowed=sorted(ACLHelper().principals_allowed_by_permission(item, "view")),
+        allowed=allowed,
+        restricted=[] if Everyone in allowed else ["yes"],
         state=item.state,
     )
 
@@ -294,7 +300,7 @@ class FacetIndex(Persistent):
 
     def count(self, docids: Any, size: int) -> Counter:
         """Return ``{value: documents of docids having it}``; ``size`` is ``len(docids)``."""
-        if size <= SMALL:
+        if size <= LOOKUPS:
             get = self._combo_of.get
             tally = Counter(get(docid) for docid in docids)
         else:
@@ -314,6 +320,7 @@ def _make_indexes() -> IndexSet:
     indexes = IndexSet(family=FAMILY)
     indexes["text"] = TextIndex("text", lexicon=Lexicon(FoldingSplitter()))
     indexes["allowed"] = FacetIndex("allowed")
+    indexes["restricted"] = FacetIndex("restricted")  # "yes": what the public may not see
     indexes["state"] = FieldIndex("state")
     for name in FACETS:
         indexes[name] = FacetIndex(name)

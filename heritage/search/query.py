@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from hypatia.text import widcode
+from hypatia.text.baseindex import inverse_doc_frequency
+from pyramid.authorization import Everyone
 
 from heritage.catalog import FACETS, FAMILY, SMALL, SORT_FIELDS, flush
 from heritage.search.text import MAX_QUERY_LENGTH, Query, parse_query
@@ -37,6 +39,8 @@ MAX_SIZE = 100
 #: Results beyond this rank are not paged to (narrow the search instead).
 MAX_WINDOW = 10_000
 FACET_LIMIT = 20
+#: Score in C over a word's postings when the result holds more than 1/SCORE_IN_C of them.
+SCORE_IN_C = 8
 MAX_FILTER_VALUES = 20
 MAX_VALUE_LENGTH = 200
 MIN_YEAR, MAX_YEAR = -9999, 9999
@@ -184,23 +188,30 @@ def search(
     sets.extend(catalog[facet].docids_for(values) for facet, values in clean.items())
     if year_from is not None or year_to is not None:
         sets.append(_overlapping(catalog, year_from, year_to))
-    scores = None
+    wids: list[int] = []
     if query:
-        word_sets, scores = _words(catalog, query, ranked=sort == RELEVANCE)
-        if word_sets is None:
+        wids = _wids(catalog, query)
+        if not wids:
             return _with_facets(catalog, result, IF.Set(), 0, facets, facet_limit)
-        sets.extend(word_sets)
+        wordinfo = catalog["text"].index._wordinfo
+        sets.extend(_as_set(wordinfo[wid]) for wid in wids)
     found = _intersect(sets)
     for phrase in query.phrases:
         found = _with_phrase(catalog, found, phrase)
     total = len(found)
     result.total = total
-    _with_facets(catalog, result, found, total, facets, facet_limit)
+    left_out = None
+    if len(sets) == 1 and facets and Everyone in principals:
+        # Everything they may see: the documents left out are restricted ones.
+        left_out = IF.Set(d for d in _restricted(catalog) if d not in found)
+    _with_facets(catalog, result, found, total, facets, facet_limit, left_out)
     need = min(page * size, total)
     if (page - 1) * size >= need:
         return result
+    scores = None
     if sort == RELEVANCE:
-        ranked = _by_score(scores, found, need)
+        scores = _scores(catalog, wids, found, total)
+        ranked = _by_score(scores, need)
     else:
         name, reverse = sort.lstrip("-"), sort.startswith("-")
         ranked = _by_field(catalog, catalog[name], found, total, need, reverse)
@@ -221,6 +232,14 @@ def _visible(catalog: Any, principals: Iterable[str]) -> Any:
     return sets[0] if len(sets) == 1 else IF.multiunion(sets)
 
 
+def _restricted(catalog: Any) -> Any:
+    """Return the documents the public may not see (few: unpublished and restricted items)."""
+    index = catalog.indexes.get("restricted")
+    if index is None:  # a catalog made before the index was: work it out
+        return IF.difference(catalog.docids, catalog["allowed"].docids_for([Everyone]))
+    return index.docids_for(["yes"])
+
+
 def _overlapping(catalog: Any, year_from: int | None, year_to: int | None) -> Any:
     """Return the docids whose years overlap ``[year_from, year_to]`` (either may be open)."""
     parts = []
@@ -231,32 +250,53 @@ def _overlapping(catalog: Any, year_from: int | None, year_to: int | None) -> An
     return _intersect(parts)
 
 
-def _words(catalog: Any, query: Query, *, ranked: bool) -> tuple[list[Any] | None, Any]:
-    """Return the docid sets of every word of ``query`` (None if a word occurs nowhere), and
-    the summed Okapi BM25 scores of the documents having them all when ``ranked``."""
+def _wids(catalog: Any, query: Query) -> list[int]:
+    """Return the word ids of every word of ``query``, or [] if one occurs nowhere."""
     okapi = catalog["text"].index
-    wids = okapi._lexicon._wids
+    known = okapi._lexicon._wids
     wordinfo = okapi._wordinfo
-    words = list(dict.fromkeys([*query.words, *(w for p in query.phrases for w in p)]))
-    found = []
-    for word in words:
-        wid = wids.get(word)
+    wids = []
+    for word in dict.fromkeys([*query.words, *(w for p in query.phrases for w in p)]):
+        wid = known.get(word)
         if wid is None or wid not in wordinfo:
-            return None, None
-        found.append(wid)
-    if ranked:
-        buckets = sorted((okapi._search_wids([wid])[0][0] for wid in found), key=len)
-        scores = buckets[0]
-        for bucket in buckets[1:]:
-            _, scores = IF.weightedIntersection(scores, bucket)
-            if not scores:
-                return None, None
-        return [scores], scores
-    sets = []
-    for wid in found:
-        docs = wordinfo[wid]
-        sets.append(IF.Set(docs.keys()) if isinstance(docs, dict) else docs)
-    return sets, None
+            return []
+        wids.append(wid)
+    return wids
+
+
+def _as_set(postings: Any) -> Any:
+    """Return a word's docid → frequency map as something BTrees set operations take."""
+    return IF.Set(postings.keys()) if isinstance(postings, dict) else postings
+
+
+def _scores(catalog: Any, wids: list[int], found: Any, total: int) -> Any:
+    """Return the Okapi BM25 score of each document of ``found`` (the sum over ``wids``).
+
+    The same formula as hypatia's OkapiIndex: computed in C over each word's postings when
+    ``found`` holds many of them, else in Python for ``found`` alone (a filtered or phrase
+    search scores a few documents, not every document having a common word).
+    """
+    okapi = catalog["text"].index
+    wordinfo = okapi._wordinfo
+    postings = sum(len(wordinfo[wid]) for wid in wids)
+    if total * len(wids) * SCORE_IN_C >= postings:
+        _, scores = IF.weightedIntersection(okapi._search_wids(wids[:1])[0][0], found, 1, 0)
+        for wid in wids[1:]:
+            _, scores = IF.weightedIntersection(scores, okapi._search_wids([wid])[0][0])
+        return scores
+    n = float(okapi.indexed_count())
+    mean = okapi._totaldoclen() / n
+    k1, b = okapi.K1, okapi.B
+    length = okapi._docweight
+    scores = IF.Bucket()
+    for wid in wids:
+        d2f = wordinfo[wid]
+        idf = inverse_doc_frequency(len(d2f), n)
+        for docid in found:
+            f = d2f[docid]
+            tf = f * (k1 + 1.0) / (f + k1 * ((1.0 - b) + b * length[docid] / mean))
+            scores[docid] = scores.get(docid, 0.0) + tf * idf
+    return scores
 
 
 def _intersect(sets: list[Any]) -> Any:
@@ -291,13 +331,12 @@ def _with_phrase(catalog: Any, found: Any, phrase: tuple[str, ...]) -> Any:
     okapi = catalog["text"].index
     wids = okapi._lexicon._wids
     code = widcode.encode([wids[w] for w in phrase])
-    docwords = okapi._docwords
-    return IF.Set(d for d in found if has_phrase(docwords[d], code))
+    words = okapi._docwords.__getitem__
+    # ``in`` (C) turns most candidates away; only a match is checked for where it ends
+    return IF.Set(d for d in found if code in words(d) and has_phrase(words(d), code))
 
 
-def _by_score(scores: Any, found: Any, need: int) -> list[int]:
-    if len(scores) != len(found):
-        _, scores = IF.weightedIntersection(scores, found, 1, 0)
+def _by_score(scores: Any, need: int) -> list[int]:
     # (score, docid) pairs compare in C: no key function call per document
     pairs = zip(scores.values(), scores.keys(), strict=True)
     return [d for _, d in heapq.nlargest(need, pairs)]
@@ -345,13 +384,16 @@ def _with_facets(
     total: int,
     facets: Iterable[str],
     limit: int,
+    left_out: Any = None,
 ) -> SearchResult:
     """Count each facet's values over ``found`` and keep the ``limit`` most frequent (and
-    every selected value)."""
-    # Most documents in the result (browse-all): count the few left out, from the totals.
-    left_out = None
-    if total > SMALL and len(catalog) - total < total:
+    every selected value). ``left_out``, when given, is every document not in ``found``."""
+    # Most documents in the result: count those left out, and take them from the totals.
+    facets = tuple(facets)
+    if left_out is None and facets and total > SMALL and len(catalog) - total < total:
         left_out = IF.difference(catalog.docids, found)
+    if left_out is not None and len(left_out) >= total:
+        left_out = None
     for facet in facets:
         index = catalog[facet]
         if left_out is not None:

@@ -525,3 +525,16 @@ def test_large_result_strategies_give_the_same_answers(union, monkeypatch, kw):
             ]
             assert [h.key for p in pages for h in p.hits] == keys, (sort, size)
     assert search(root, principals, **kw).facets == facets
+
+
+@pytest.mark.parametrize("q", ["hikayat", "raja pasai", '"raja pasai"', "sungai"])
+def test_scores_are_okapi_bm25_in_python_as_in_c(union, monkeypatch, q):
+    import heritage.search.query
+
+    root = union.root
+    monkeypatch.setattr(heritage.search.query, "SCORE_IN_C", 10**9)
+    in_c = [(h.key, h.score) for h in search(root, PNS_STAFF, q=q).hits]
+    monkeypatch.setattr(heritage.search.query, "SCORE_IN_C", 0)
+    in_python = [(h.key, h.score) for h in search(root, PNS_STAFF, q=q).hits]
+    assert [k for k, _ in in_python] == [k for k, _ in in_c]
+    assert [s for _, s in in_python] == pytest.approx([s for _, s in in_c], rel=1e-5)
