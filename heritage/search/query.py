@@ -25,6 +25,7 @@ from typing import Any
 
 from hypatia.text import widcode
 from hypatia.text.baseindex import inverse_doc_frequency
+from hypatia.text.okapiindex import score as okascore
 from pyramid.authorization import Everyone
 
 from heritage.catalog import FACETS, FAMILY, SMALL, SORT_FIELDS, flush
@@ -184,8 +185,7 @@ def search(
     result = SearchResult(0, page, size, sort, query, filters=clean)
     result.date_from, result.date_to = year_from, year_to
 
-    sets = [_visible(catalog, principals)]
-    sets.extend(catalog[facet].docids_for(values) for facet, values in clean.items())
+    sets = [catalog[facet].docids_for(values) for facet, values in clean.items()]
     if year_from is not None or year_to is not None:
         sets.append(_overlapping(catalog, year_from, year_to))
     wids: list[int] = []
@@ -195,15 +195,23 @@ def search(
             return _with_facets(catalog, result, IF.Set(), 0, facets, facet_limit)
         wordinfo = catalog["text"].index._wordinfo
         sets.extend(_as_set(wordinfo[wid]) for wid in wids)
-    found = _intersect(sets)
+    left_out = None
+    if Everyone not in principals:
+        found = _intersect([_visible(catalog, principals), *sets])
+    elif sets:
+        # What they may see is everything but a few restricted documents: take those out
+        # of the other sets' intersection rather than intersect with nearly everything.
+        found = _intersect(sets)
+        hidden = _hidden(catalog, principals)
+        if hidden and found:
+            found = IF.difference(found, hidden)
+    else:  # everything they may see; the documents left out are the hidden ones
+        found = _visible(catalog, principals)
+        left_out = _hidden(catalog, principals) if facets else None
     for phrase in query.phrases:
         found = _with_phrase(catalog, found, phrase)
     total = len(found)
     result.total = total
-    left_out = None
-    if len(sets) == 1 and facets and Everyone in principals:
-        # Everything they may see: the documents left out are restricted ones.
-        left_out = IF.Set(d for d in _restricted(catalog) if d not in found)
     _with_facets(catalog, result, found, total, facets, facet_limit, left_out)
     need = min(page * size, total)
     if (page - 1) * size >= need:
@@ -232,12 +240,20 @@ def _visible(catalog: Any, principals: Iterable[str]) -> Any:
     return sets[0] if len(sets) == 1 else IF.multiunion(sets)
 
 
-def _restricted(catalog: Any) -> Any:
-    """Return the documents the public may not see (few: unpublished and restricted items)."""
+def _hidden(catalog: Any, principals: Sequence[str]) -> Any:
+    """Return the documents the holder of ``principals`` (Everyone among them) may not see:
+    the restricted ones (few: unpublished and restricted items) that none of their other
+    principals opens."""
     index = catalog.indexes.get("restricted")
     if index is None:  # a catalog made before the index was: work it out
-        return IF.difference(catalog.docids, catalog["allowed"].docids_for([Everyone]))
-    return index.docids_for(["yes"])
+        restricted = IF.difference(catalog.docids, catalog["allowed"].docids_for([Everyone]))
+    else:
+        restricted = index.docids_for(["yes"])
+    fwd = catalog["allowed"]._fwd_index
+    opened = [s for s in (fwd.get(p) for p in principals if p != Everyone) if s is not None]
+    if not opened:
+        return restricted
+    return IF.Set(d for d in restricted if not any(d in s for s in opened))
 
 
 def _overlapping(catalog: Any, year_from: int | None, year_to: int | None) -> Any:
@@ -269,6 +285,18 @@ def _as_set(postings: Any) -> Any:
     return IF.Set(postings.keys()) if isinstance(postings, dict) else postings
 
 
+def _word_scores(okapi: Any, wid: int, n: float, mean: float) -> Any:
+    """Return docid → BM25 score of every document with the word: hypatia's C scorer, given
+    the postings themselves (``OkapiIndex._search_wids`` copies them into a list first)."""
+    if okascore is None:  # pragma: no cover - hypatia built without its C extension
+        return okapi._search_wids([wid])[0][0]
+    d2f = okapi._wordinfo[wid]
+    scores = IF.Bucket()
+    items = list(d2f.items()) if isinstance(d2f, dict) else d2f.items()  # an indexable one
+    okascore(scores, items, okapi._docweight, inverse_doc_frequency(len(d2f), n), mean)
+    return scores
+
+
 def _scores(catalog: Any, wids: list[int], found: Any, total: int) -> Any:
     """Return the Okapi BM25 score of each document of ``found`` (the sum over ``wids``).
 
@@ -279,13 +307,13 @@ def _scores(catalog: Any, wids: list[int], found: Any, total: int) -> Any:
     okapi = catalog["text"].index
     wordinfo = okapi._wordinfo
     postings = sum(len(wordinfo[wid]) for wid in wids)
-    if total * len(wids) * SCORE_IN_C >= postings:
-        _, scores = IF.weightedIntersection(okapi._search_wids(wids[:1])[0][0], found, 1, 0)
-        for wid in wids[1:]:
-            _, scores = IF.weightedIntersection(scores, okapi._search_wids([wid])[0][0])
-        return scores
     n = float(okapi.indexed_count())
     mean = okapi._totaldoclen() / n
+    if total * len(wids) * SCORE_IN_C >= postings:
+        _, scores = IF.weightedIntersection(_word_scores(okapi, wids[0], n, mean), found, 1, 0)
+        for wid in wids[1:]:
+            _, scores = IF.weightedIntersection(scores, _word_scores(okapi, wid, n, mean))
+        return scores
     k1, b = okapi.K1, okapi.B
     length = okapi._docweight
     scores = IF.Bucket()

@@ -538,3 +538,18 @@ def test_scores_are_okapi_bm25_in_python_as_in_c(union, monkeypatch, q):
     in_python = [(h.key, h.score) for h in search(root, PNS_STAFF, q=q).hits]
     assert [k for k, _ in in_python] == [k for k, _ in in_c]
     assert [s for _, s in in_python] == pytest.approx([s for _, s in in_c], rel=1e-5)
+
+
+def test_principals_without_everyone_see_only_what_those_open(union):
+    root = union.root
+    only_staff = [staff_principal("pns")]
+    assert ids(search(root, only_staff, size=100)) == [
+        "item:pns-ms-0001",
+        "item:pns-ms-0002",
+        "item:pns-ms-0003",
+        "item:pns-ph-0001",
+        "item:pns-ph-0002",
+    ]
+    assert ids(search(root, only_staff, q="hikayat")) == ["item:pns-ms-0001"]
+    assert facet(search(root, only_staff), "institution") == {"pns": 5}
+    assert search(root, [], q="hikayat").total == 0
