@@ -15,7 +15,9 @@ is: ``add_item`` marks them, the before-commit hook indexes them. Commits every
 
 Prints the time to index, the size of Data.fs before and after a pack, then, warm, p50 and
 p99 over ``--runs`` queries of each kind, as the public searches (``allowed`` =
-Everyone) with a connection cache of ``--cache`` objects:
+Everyone) with a connection cache of ``--cache`` objects, trimmed after each query as at the
+end of a web request (``--reuse --dir D`` queries a database built before, e.g. to compare
+cache sizes):
 
 - a common word, ranked (top 20), without and with facet counts;
 - a rare word; a two-word phrase;
@@ -281,14 +283,22 @@ def build(db: Any, records: int, items_share: float, batch: int, seed: int) -> t
     return seconds, items
 
 
-def timed(fn: Callable[[], Any], runs: int) -> tuple[float, float]:
-    """Return p50 and p99 in milliseconds of ``fn`` over ``runs`` calls (after a warm-up)."""
+def timed(
+    fn: Callable[[], Any], runs: int, after: Callable[[], Any] | None = None
+) -> tuple[float, float]:
+    """Return p50 and p99 in milliseconds of ``fn`` over ``runs`` calls (after a warm-up).
+
+    ``after`` runs after each call, untimed: the end of a request (its transaction ends
+    and the connection's cache is trimmed to its size, as when a web request closes it).
+    """
     fn()
     samples = []
     for _ in range(runs):
         started = time.perf_counter()
         fn()
         samples.append((time.perf_counter() - started) * 1000)
+        if after is not None:
+            after()
     samples.sort()
     return statistics.median(samples), samples[min(len(samples) - 1, int(len(samples) * 0.99))]
 
@@ -309,6 +319,10 @@ def queries(db: Any, runs: int, seed: int) -> list[tuple[str, float, float, str]
     for word in COMMON:
         search(root, PUBLIC, q=word)
     rows = []
+
+    def end_request() -> None:
+        tm.abort()
+        conn.cacheGC()
 
     def cycle(values: list[Any]) -> Callable[[], Any]:
         it = iter(range(10**9))
@@ -344,7 +358,7 @@ def queries(db: Any, runs: int, seed: int) -> list[tuple[str, float, float, str]
         ),
     ]
     for label, fn, peer in cases:
-        rows.append((label, *timed(fn, runs), peer))
+        rows.append((label, *timed(fn, runs, end_request), peer))
     sample = search(root, PUBLIC, q="hikayat", facets=())
     print(
         f"  'hikayat': {sample.total} hits; public documents: "
@@ -410,15 +424,18 @@ def main() -> None:
         db.close()
 
     mb = 1024 * 1024
-    print(f"{args.records} documents ({items} items, {args.records - items} harvested records)")
-    print(
-        f"index (add + catalog, commits of {args.batch}): {seconds:.1f} s "
-        f"({args.records / max(seconds, 1e-9):.0f} documents/s)   [PERFORMANCE.md hypatia: 128 s]"
-    )
-    print(
-        f"Data.fs: {before / mb:.0f} MB before pack, {after / mb:.0f} MB after "
-        f"(pack {pack_seconds:.1f} s)   [PERFORMANCE.md hypatia: 1.4 GB / 275 MB]"
-    )
+    if args.reuse:
+        print(f"the database in {folder} as it was ({after / mb:.0f} MB), not rebuilt")
+    else:
+        print(f"{args.records} documents ({items} items, {args.records - items} harvested)")
+        print(
+            f"index (add + catalog, commits of {args.batch}): {seconds:.1f} s "
+            f"({args.records / seconds:.0f} documents/s)   [PERFORMANCE.md hypatia: 128 s]"
+        )
+        print(
+            f"Data.fs: {before / mb:.0f} MB before pack, {after / mb:.0f} MB after "
+            f"(pack {pack_seconds:.1f} s)   [PERFORMANCE.md hypatia: 1.4 GB / 275 MB]"
+        )
     print(f"public queries, warm, connection cache {args.cache} objects, {args.runs} runs each")
     print(f"{'query':40} {'p50 ms':>8} {'p99 ms':>8}  {'PERFORMANCE.md p99 ms':>22}")
     for label, p50, p99, peer in rows:
