@@ -42,6 +42,7 @@ from hypatia.text.lexicon import Lexicon
 from persistent import Persistent
 from pyramid.authorization import ACLHelper, Everyone
 from pyramid.traversal import find_root
+from transaction.interfaces import NoTransaction
 
 from heritage.changes import on_item_changed, on_item_removed
 from heritage.metadata import first_value, normalize_language
@@ -447,7 +448,10 @@ def _pending(root: Any) -> dict[str, Any] | None:
     jar = root._p_jar
     if jar is None:
         return None
-    txn = jar.transaction_manager.get()
+    try:
+        txn = jar.transaction_manager.get()
+    except NoTransaction:  # an explicit manager outside a transaction: nothing to defer to
+        return None
     try:
         return txn.data(_PENDING)
     except KeyError:
@@ -469,7 +473,7 @@ def flush(root: Any) -> None:
         return
     try:
         pending = root._p_jar.transaction_manager.get().data(_PENDING)
-    except KeyError:
+    except (KeyError, NoTransaction):
         return
     _reindex_pending(root, pending)
 

@@ -553,3 +553,12 @@ def test_principals_without_everyone_see_only_what_those_open(union):
     assert ids(search(root, only_staff, q="hikayat")) == ["item:pns-ms-0001"]
     assert facet(search(root, only_staff), "institution") == {"pns": 5}
     assert search(root, [], q="hikayat").total == 0
+
+
+def test_an_explicit_transaction_manager_between_transactions(zodb):
+    explicit = transaction.TransactionManager(explicit=True)
+    conn = zodb.open(transaction_manager=explicit)
+    with explicit:
+        root = bootstrap(conn.root())
+    assert search(root, PUBLIC).total == 0  # no transaction: nothing pending to flush
+    conn.close()
