@@ -18,31 +18,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from workflows.selection import _OLD_INDONESIAN, _OLD_MALAY, _respell, normalize_title
+from workflows.selection import modern_spelling, normalize_title
 
-#: Letter pairs that only the old spellings use anywhere in a word (Van Ophuijsen / Soewandi
-#: ``tj dj oe``, Za'ba ``ch sh``). Modern Malay and Indonesian write ``nj`` (*menjadi*) and a
-#: lone ``j`` (*raja*) too, so those are rewritten only in a word that shows an old mark.
-_OLD_MARKS = ("tj", "dj", "oe", "ch", "sh")
-#: ... and pairs that are old only at the start of a word (*njonja*, *sjair*; but *masjid*).
-_OLD_INITIALS = ("nj", "sj")
 #: The longest query we parse, and the most words we look up for one.
 MAX_QUERY_LENGTH = 500
 MAX_TERMS = 16
-
-
-def modern_spelling(word: str) -> str:
-    """Return a folded word as modern Malay/Indonesian spells it, if it shows an old spelling.
-
-    ``tjerita`` → ``cerita``, ``radja`` → ``raja``, ``koetai`` → ``kutai``, ``tjahaja`` →
-    ``cahaya``, ``cherita`` → ``cerita``, ``shair`` → ``syair``, ``njonja`` → ``nyonya``; a
-    word written today is returned as it is (``menjadi``, ``raja``, ``masjid``). Applied to
-    the index and to queries alike, so an English word that happens to contain ``ch`` is
-    rewritten on both sides and still found.
-    """
-    if any(mark in word for mark in _OLD_MARKS) or word.startswith(_OLD_INITIALS):
-        return _respell(_respell(word, _OLD_MALAY), _OLD_INDONESIAN)
-    return word
 
 
 @lru_cache(maxsize=200_000)
