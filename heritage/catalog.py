@@ -76,7 +76,8 @@ LOOKUPS = 4000
 #: Docids are drawn from [0, 2**62): a connection starts at a random place and counts up
 #: (substanced's scheme), so concurrent writers rarely collide and a batch stays local.
 MAX_DOCID = 2**62
-#: Facet values with a stored display form (the key is folded; the label is as first seen).
+#: Facet values with a stored display form (the key is folded; the label is as first seen in
+#: a public document; a value only restricted documents have is shown folded).
 _LABELLED = frozenset({"type", "place"})
 
 
@@ -386,9 +387,12 @@ class Catalog(Persistent):
             self._count.change(1)
         if self.objects.get(docid) is not obj:
             self.objects[docid] = obj
-        for facet in _LABELLED:
-            for value, shown in getattr(doc, facet, {}).items():
-                self._set_label(facet, value, shown, replace=False)
+        if Everyone in getattr(doc, "allowed", ()):
+            # Display forms come only from what the public may see: a restricted item's
+            # spelling of a value (its capitals, accents) must not show in public facets.
+            for facet in _LABELLED:
+                for value, shown in getattr(doc, facet, {}).items():
+                    self._set_label(facet, value, shown, replace=False)
         for name, index in self.indexes.items():
             if name == "text":
                 digest = _digest(doc.text)

@@ -353,6 +353,30 @@ def test_restricted_items_never_show_to_the_public(union):
     assert search(root, PUBLIC, q="rahsia").facets["institution"] == []
 
 
+def test_facet_labels_never_show_a_restricted_items_spelling(root, tm):
+    """A value's display form comes from a public document, never from a restricted one
+    that was catalogued first (its capitals and accents are its own)."""
+    with tm:
+        pns = root.institutions.add("pns", Institution({"en": "Sarawak Library"}, country="MY"))
+        coll = root.add_collection(pns, "pns-oh", Collection({"en": "Oral history"}))
+        coll.add_item(
+            item(
+                "pns-oh-0001",
+                access="staff",
+                title=[v("Sabak", "iba")],
+                type=[v("RITUAL Chänt", "en")],
+            )
+        )
+    with tm:
+        coll.add_item(
+            item("pns-oh-0002", title=[v("Renong", "iba")], type=[v("ritual chant", "en")])
+        )
+    (public,) = search(root, PUBLIC).facets["type"]
+    assert (root.catalog.label("type", public.value), public.count) == ("ritual chant", 1)
+    (staff,) = search(root, PNS_STAFF).facets["type"]
+    assert (root.catalog.label("type", staff.value), staff.count) == ("ritual chant", 2)
+
+
 def test_staff_see_their_own_unpublished_items(union):
     root = union.root
     assert ids(search(root, PNS_STAFF, q="rahsia")) == ["item:pns-ms-0002", "item:pns-ms-0003"]
