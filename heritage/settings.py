@@ -126,6 +126,10 @@ TABLE: tuple[Setting, ...] = (
     Setting("harvest_backoff", float, 1.0, "seconds before the first retry, doubled each time"),
     Setting("harvest_batch", int, 200, "harvested records stored per transaction"),
     Setting("harvest_check", asduration, "5m", "how often the worker looks for due partners"),
+    Setting("pack_interval", asduration, "1d", "how often the worker packs the database; 0: never"),
+    Setting(
+        "pack_keep", asduration, "7d", "object history a pack keeps (for undo and ZEO clients)"
+    ),
 )
 BY_NAME = {s.name: s for s in TABLE}
 

@@ -50,7 +50,7 @@ class Schedule:
 SCHEDULES: dict[str, Schedule] = {}
 
 #: Modules that register thread jobs and schedules when imported.
-JOB_MODULES: tuple[str, ...] = ("heritage.audit", "heritage.harvest")
+JOB_MODULES: tuple[str, ...] = ("heritage.audit", "heritage.harvest", "heritage.maintenance")
 
 
 def _load_job_modules() -> None:

@@ -46,6 +46,7 @@ def settings(tmp_path: Path) -> dict[str, str]:
         "retry.attempts": "3",
         # No scheduled audits unless a test asks: a worker run would otherwise also run one.
         "heritage.audit_interval": "0",
+        "heritage.pack_interval": "0",
     }
 
 

@@ -192,6 +192,24 @@ def cmd_deaccession(env: Env, args: argparse.Namespace) -> int:
     return main_deaccession(env, args)
 
 
+def cmd_pack(env: Env, args: argparse.Namespace) -> int:
+    from heritage.maintenance import pack_database
+    from heritage.settings import asduration
+
+    try:
+        keep = env.hs.pack_keep if args.keep is None else asduration(args.keep)
+    except ValueError as exc:
+        raise CommandError(f"--keep: {exc}") from None
+    with zeo_running(env.hs, env.uri):
+        db = open_db(env.uri)
+        try:
+            pack_database(db, keep)
+        finally:
+            db.close()
+    print(f"packed the database, keeping {keep:.0f} s of history", file=sys.stderr)
+    return 0
+
+
 def cmd_audit(env: Env, args: argparse.Namespace) -> int:
     from heritage.scripts.audit import main_audit
 
@@ -359,6 +377,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--user", help="who is auditing, for the event log (default: you)")
     p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser("pack", parents=[common], help="pack the database (drop old revisions)")
+    p.add_argument(
+        "--keep", metavar="AGE", help="history to keep, e.g. 7d or 0 (default: heritage.pack_keep)"
+    )
+    p.set_defaults(func=cmd_pack)
 
     p = sub.add_parser("export-bag", parents=[common], help="write an item as a BagIt bag")
     p.add_argument("item_id")

@@ -113,6 +113,7 @@ def sample_site(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "zodbconn.uri": f"file://{folder}/Data.fs?blobstorage_dir={folder}/blobs",
         "heritage.var_dir": str(folder / "var"),
         "heritage.audit_interval": "0",  # the worker run below builds pyramids only
+        "heritage.pack_interval": "0",
     }
     with pytest.MonkeyPatch.context() as mp:  # ~15 argon2 hashes at full cost: not the subject
         mp.setattr(users, "_hasher", PasswordHasher(time_cost=1, memory_cost=64, parallelism=1))

@@ -549,7 +549,12 @@ def test_worker_harvests_partners_whose_schedule_is_due(app):
         us.add("never", url, schedule="0")
         us.add("off", url, enabled=False)
         hs = parse_settings(
-            {**HARVEST_SETTINGS, "heritage.harvest_check": "60", "heritage.audit_interval": "0"}
+            {
+                **HARVEST_SETTINGS,
+                "heritage.harvest_check": "60",
+                "heritage.audit_interval": "0",
+                "heritage.pack_interval": "0",
+            }
         )
         assert us.read(lambda root: due_harvests(root, hs)) == [("harvest", {"partner": "daily"})]
         assert run_worker(us.db, hs, processes=0, once=True) == 1
