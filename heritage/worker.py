@@ -13,7 +13,7 @@ import os
 import socket
 import threading
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from multiprocessing import get_context
@@ -145,6 +145,30 @@ def _record_creation(item: Any, f: Any, pyramid: Any) -> None:
     )
 
 
+def _is_long_job(kind: str) -> bool:
+    return kind in THREAD_JOBS
+
+
+def _is_pool_job(kind: str) -> bool:
+    return kind not in THREAD_JOBS
+
+
+def _run_long_job(db: Any, hs: HeritageSettings, key: str, kind: str, params: dict) -> None:
+    """Run an audit, harvest or pack in the long-job thread, then record how it ended in
+    its own transaction (the main loop's connection belongs to the main loop)."""
+    error = ""
+    try:
+        THREAD_JOBS[kind](db, hs, params)
+    except Exception as exc:  # a job's failure is recorded on it, never fatal
+        log.exception("job %s (%s) failed", key, kind)
+        error = str(exc) or type(exc).__name__
+    with connection(db) as (conn, tm):
+        for attempt in tm.attempts():
+            with attempt:
+                jobs = conn.root()[APP_ROOT].jobs
+                jobs.finish(jobs.data[key], error)
+
+
 def run_worker(
     db: Any,
     hs: HeritageSettings,
@@ -156,7 +180,9 @@ def run_worker(
 ) -> int:
     """Process jobs until ``stop`` is set (or, with ``once``, until the queue is empty).
 
-    Return the number of jobs run.
+    Tile pyramids run in the process pool; one long job at a time (an audit of every
+    master, a harvest, a pack: minutes to hours) runs in a thread beside them, so pages
+    ingested during a weekly audit still get their tiles. Return the number of jobs run.
     """
     stop = stop or threading.Event()
     _load_job_modules()
@@ -171,21 +197,35 @@ def run_worker(
         if processes > 0
         else _Inline()
     )
+    long_jobs = ThreadPoolExecutor(1, thread_name_prefix="heritage-long-job")
+    long_future: Future | None = None
     ran = 0
-    with executor, connection(db) as (conn, tm):
+    with executor, long_jobs, connection(db) as (conn, tm):
         while not stop.is_set():
-            claimed = []
+            if long_future is not None and long_future.done():
+                long_future, ran = None, ran + 1
             for attempt in tm.attempts():
                 with attempt:
                     queue_scheduled(conn.root()[APP_ROOT], hs)
+            long_claim = None
             for attempt in tm.attempts():
                 with attempt:
+                    jobs = conn.root()[APP_ROOT].jobs
                     claimed = [
                         (job, job.__name__)
-                        for job in conn.root()[APP_ROOT].jobs.claim(name, max(processes, 1))
+                        for job in jobs.claim(name, max(processes, 1), kinds=_is_pool_job)
                     ]
                     calls = [_prepare(conn.root()[APP_ROOT], job, hs) for job, _ in claimed]
+                    long_claim = None
+                    if long_future is None:
+                        for job in jobs.claim(name, 1, kinds=_is_long_job):
+                            long_claim = (job.__name__, job.kind, dict(job.params))
+            if long_claim is not None:
+                long_future = long_jobs.submit(_run_long_job, db, hs, *long_claim)
             if not claimed:
+                if long_future is not None:
+                    wait([long_future], timeout=poll)  # then look for new pyramid jobs again
+                    continue
                 if once:
                     break
                 stop.wait(poll)
@@ -196,11 +236,7 @@ def run_worker(
             outcomes = []
             for (job, _), future in zip(claimed, futures, strict=True):
                 try:
-                    if job.kind in THREAD_JOBS:
-                        THREAD_JOBS[job.kind](db, hs, dict(job.params))
-                        outcomes.append((None, ""))
-                    else:
-                        outcomes.append((future.result() if future else None, ""))
+                    outcomes.append((future.result() if future else None, ""))
                 except Exception as exc:  # a job's failure is recorded on it, never fatal
                     log.exception("job %s failed", job.kind)
                     outcomes.append((None, str(exc) or type(exc).__name__))
@@ -215,4 +251,6 @@ def run_worker(
                         else:
                             log.warning("job %s (%s) failed: %s", key, job.kind, error)
             ran += len(claimed)
+    if long_future is not None:  # the with block waited for it
+        ran += 1
     return ran

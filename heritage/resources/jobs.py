@@ -8,8 +8,9 @@ moves on). Keys are time + random: no counter to fight over.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from itertools import islice
 from typing import Any
 
 from BTrees.Length import Length
@@ -58,10 +59,15 @@ class Jobs(Persistent):
         self._count.change(1)
         return job
 
-    def claim(self, worker: str, limit: int = 1) -> list[Job]:
-        """Mark up to ``limit`` pending jobs running for ``worker`` and return them."""
+    def claim(
+        self, worker: str, limit: int = 1, *, kinds: Callable[[str], bool] | None = None
+    ) -> list[Job]:
+        """Mark up to ``limit`` pending jobs running for ``worker`` and return them, oldest
+        first; with ``kinds``, only jobs whose kind it accepts."""
+        wanted = (k for k, kind in self.pending.items() if kinds is None or kinds(kind))
+        keys = list(islice(wanted, limit))
         claimed = []
-        for key in list(self.pending.keys())[:limit]:
+        for key in keys:
             del self.pending[key]
             job = self.data[key]
             job.state, job.worker, job.started = RUNNING, worker, _now()
