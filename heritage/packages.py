@@ -166,7 +166,7 @@ def item_record(item: Item, paths: Mapping[str, str]) -> dict[str, Any]:
             "sections": _plain(item.sections),
             **fields,
         },
-        "next_file": item.files._next(),
+        "next_file": item.files.next_number,
         "files": files,
         # the tombstones of deaccessioned masters: what is known of them stays known
         "removed_files": [_plain(t) for t in item.files.removed_files()],
@@ -515,9 +515,7 @@ def _add_file(item: Item, entry: dict[str, Any], staged: tuple[Path, Fixity], ja
     for key in FILE_OPTIONAL:
         if key in entry:
             setattr(f, key, entry[key])
-    # FileList numbers files itself; start it at this file's number (numbers never reused)
-    item.files._next.set(int(entry["name"]))
-    item.files.append(f)
+    item.files.append(f, number=int(entry["name"]))
     try:
         f.label = dict(entry.get("label") or {})  # also refreshes the manifest summary
         if entry.get("dhash") is not None:
@@ -548,11 +546,10 @@ def _store(
         if item.files.removed is None:
             item.files.removed = IOBTree()
         item.files.removed[number] = dict(tomb)
-        item.files._next.set(max(number + 1, item.files._next()))
-    item.files._next.set(max(int(record.get("next_file") or 1), item.files._next()))
+        item.files.reserve_through(number)
+    item.files.reserve_through(int(record.get("next_file") or 1) - 1)
     for event in events:  # as they were: same ids (keys), same order
-        item.events.data[event["id"]] = event
-        item.events._count.change(1)
+        item.events.restore(event)
     collection.add_item(item)
     source = record.get("institution") or {}
     item.events.record(

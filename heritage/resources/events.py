@@ -100,6 +100,14 @@ class EventLog(Persistent):
         self._count.change(1)
         return event
 
+    def restore(self, event: dict[str, Any]) -> None:
+        """Add an event recorded elsewhere, under its own id (a bag import keeps history)."""
+        if event["type"] not in EVENT_TYPES:
+            raise ValueError(f"unknown PREMIS event type {event['type']!r}")
+        if event["id"] not in self.data:
+            self._count.change(1)
+        self.data[event["id"]] = dict(event)
+
     def __len__(self) -> int:
         return self._count()
 

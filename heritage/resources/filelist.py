@@ -49,9 +49,14 @@ class FileList(Persistent):
         self.dhash_of = OOBTree()  # file name → dHash
         self.by_band = OOBTree()  # (band, byte of the dHash) → names: near-duplicate lookup
 
-    def append(self, f: Any) -> Any:
-        number = self._next()
-        self._next.change(1)
+    def append(self, f: Any, number: int | None = None) -> Any:
+        """Add ``f`` as the next file, or as file ``number`` (an item re-imported from a bag
+        keeps its numbers, so image ids and the events naming files stay true)."""
+        if number is None:
+            number = self._next()
+        elif number < self._next():
+            raise ValueError(f"file number {number} is taken or was used before")
+        self._next.set(number + 1)
         f.__name__, f.__parent__ = str(number), self.__parent__
         self.data[number] = f
         self._count.change(1)
@@ -115,6 +120,15 @@ class FileList(Persistent):
     def removed_files(self) -> Iterator[dict[str, Any]]:
         """Yield the tombstones of deaccessioned files, by number."""
         return iter(self.removed.values()) if self.removed is not None else iter(())
+
+    @property
+    def next_number(self) -> int:
+        """The number the next file will get (numbers are never reused)."""
+        return self._next()
+
+    def reserve_through(self, number: int) -> None:
+        """Never hand out numbers up to ``number`` (files that existed elsewhere)."""
+        self._next.set(max(number + 1, self._next()))
 
     def refresh(self, f: Any) -> None:
         """Record what a manifest needs of ``f``: a manifest of 1 000 pages then reads these

@@ -71,3 +71,15 @@ def test_removing_an_unknown_file_is_a_key_error(files):
         with pytest.raises(KeyError):
             files.remove(name)
     assert len(files) == 3
+
+
+def test_a_file_may_keep_its_number_but_numbers_never_go_back():
+    files = FileList()
+    assert files.append(_file(1), number=4).__name__ == "4"
+    assert files.append(_file(2)).__name__ == "5"
+    with pytest.raises(ValueError, match="file number 3"):
+        files.append(_file(3), number=3)
+    files.reserve_through(9)
+    assert files.next_number == 10
+    files.reserve_through(2)  # never backwards
+    assert files.append(_file(4)).__name__ == "10"
