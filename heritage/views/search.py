@@ -236,9 +236,18 @@ def toggle_url(request: Any, route: str, facet: str, value: str) -> str:
 # -- views ---------------------------------------------------------------------------------
 
 
+def _keep_out_of_shared_caches(request: Any) -> None:
+    """A signed-in search shows restricted items: never let a shared cache keep it."""
+    response = request.response
+    response.vary = ("Authorization", "Cookie")
+    if request.authenticated_userid is not None:
+        response.cache_control = "private, no-store"
+
+
 @view_config(route_name="search", renderer="heritage:templates/search.jinja2")
 def search_page(request: Any) -> dict[str, Any]:
     result = run_search(request)
+    _keep_out_of_shared_caches(request)
     terms = result.query.terms
     hits = [h for h in (present_hit(hit, request, terms) for hit in result.hits) if h]
     filters = [
@@ -264,9 +273,8 @@ def search_json(request: Any) -> dict[str, Any]:
     result = run_search(request)
     terms = result.query.terms
     hits = [h for h in (present_hit(hit, request, terms) for hit in result.hits) if h]
-    response = request.response
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.vary = ("Authorization", "Cookie")
+    request.response.headers["Access-Control-Allow-Origin"] = "*"
+    _keep_out_of_shared_caches(request)
     last = result.page >= result.pages
     return {
         "query": {

@@ -119,6 +119,15 @@ def test_staff_find_their_own_unpublished_items(testapp, union):
     assert TITLES["other_unpublished"] not in titles
     page = testapp.get("/search", params={"q": "rahsia"})
     assert "<mark>Rahsia</mark>" in page.text
+    for response in (page, testapp.get("/api/search")):  # no shared cache may keep these
+        assert response.headers["Cache-Control"] == "private, no-store"
+        assert {"Cookie", "Authorization"} <= set(response.vary)
+
+
+def test_public_searches_vary_on_who_asks(testapp, union):
+    response = testapp.get("/api/search", params={"q": "hikayat"})
+    assert "Cache-Control" not in response.headers
+    assert {"Cookie", "Authorization"} <= set(response.vary)
 
 
 def test_a_community_member_finds_the_community_item(testapp, union):
