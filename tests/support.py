@@ -5,6 +5,7 @@ Imported as ``from support import …``: ``tests/`` is on pytest's pythonpath (s
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import threading
@@ -57,6 +58,14 @@ def write_cli_ini(folder: Path, **settings: str) -> Path:
     ini = folder / "test.ini"
     ini.write_text(text)
     return ini
+
+
+def stored_file(f: Any) -> dict[str, Any]:
+    """Return what is stored of a master: its description, QA, and the sha256 of the blob's
+    bytes as they are now (to compare with the recorded one)."""
+    with f.blob.open("r") as blob:
+        blob_sha256 = hashlib.file_digest(blob, "sha256").hexdigest()
+    return {**f.as_dict(), "blob_sha256": blob_sha256, "qa": dict(f.qa)}
 
 
 def storage_uri(folder: Path) -> str:

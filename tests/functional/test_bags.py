@@ -10,7 +10,6 @@ Databases are read back by opening their FileStorage directly while no process u
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import shutil
@@ -26,6 +25,7 @@ from typing import Any
 
 import pytest
 from lxml import etree
+from support import stored_file
 
 from digitization.ingest import Examiner
 from digitization.samples import make_sample_page
@@ -219,20 +219,9 @@ def snapshot(item: Any) -> dict[str, Any]:
     """Everything a round trip must keep, blob bytes included (tuples as lists)."""
     files = []
     for f in item.files:
-        with f.blob.open("r") as blob:
-            content = blob.read()
         files.append(
             {
-                "name": f.__name__,
-                "filename": f.filename,
-                "mimetype": f.mimetype,
-                "size": f.size,
-                "sha256": f.sha256,
-                "md5": f.md5,
-                "blob_sha256": hashlib.sha256(content).hexdigest(),
-                "format": dict(f.format),
-                "techmd": dict(f.techmd),
-                "qa": dict(f.qa),
+                **stored_file(f),
                 "label": f.label,
                 "dhash": item.files.dhash_of.get(f.__name__),
                 "summary": item.files.summary[int(f.__name__)],

@@ -25,7 +25,7 @@ from typing import Any
 
 import pytest
 from PIL import Image, ImageCms, ImageFilter
-from support import opened_root, storage_uri, write_cli_ini
+from support import opened_root, storage_uri, stored_file, write_cli_ini
 
 from digitization.samples import make_sample_page
 from heritage import evolve
@@ -84,25 +84,7 @@ class Repo:
         """Return what is stored of the item's files, in their stored order."""
         with opened_root(self.path) as root:
             item = root.items[item_id]
-            out = []
-            for f in item.files:
-                with f.blob.open("r") as blob:
-                    content = blob.read()
-                out.append(
-                    {
-                        "name": f.__name__,
-                        "filename": f.filename,
-                        "mimetype": f.mimetype,
-                        "size": f.size,
-                        "sha256": f.sha256,
-                        "md5": f.md5,
-                        "blob_sha256": hashlib.sha256(content).hexdigest(),
-                        "format": dict(f.format),
-                        "techmd": dict(f.techmd),
-                        "qa": dict(f.qa),
-                    }
-                )
-            return out
+            return [stored_file(f) for f in item.files]
 
     def staged(self) -> list[Path]:
         staging = self.path / "var" / "staging"
