@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from typing import Any
 
+from pyramid.traversal import find_root
+
 from heritage.resources.events import APP_AGENT, organization_agent
 from heritage.security import ADMIN
 from workflows.machine import (
@@ -67,11 +69,14 @@ def preservation_missing(item: Any) -> tuple[str, ...]:
     """Return what the item's preservation record lacks (empty: complete).
 
     Every file needs its fixity, a PRONOM identification and its technical metadata, and
-    an ingestion event; the item needs at least one file.
+    an ingestion event, and must not have failed its last fixity audit; the item needs at
+    least one file.
     """
     missing: list[str] = []
     if not len(item.files):
         missing.append("the item has no files")
+    audits = getattr(find_root(item), "audits", None) if item.__parent__ is not None else None
+    failed = set(audits.failed_files(item.item_id)) if audits is not None else set()
     ingested = {o for e in item.events if e["type"] == "ingestion" for o in e["objects"]}
     for f in item.files:
         ref = f"{item.item_id}/{f.__name__}"
@@ -82,6 +87,7 @@ def preservation_missing(item: Any) -> tuple[str, ...]:
                 ("format identification", bool(f.format.get("puid"))),
                 ("technical metadata", bool(f.techmd)),
                 ("ingestion event", ref in ingested),
+                ("a passed fixity audit (the last one failed)", f.__name__ not in failed),
             )
             if not ok
         ]

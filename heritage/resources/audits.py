@@ -160,6 +160,12 @@ class Audits(Persistent):
     def failure_count(self) -> int:
         return self._failure_count()
 
+    def failed_files(self, item_id: str) -> list[str]:
+        """Return the names of the item's files whose last audit failed."""
+        if not self._failure_count():
+            return []
+        return [key[1] for key in self.failures.keys(min=(item_id,), max=(item_id, "\uffff"))]
+
     def current_failures(
         self, institutions: Iterable[str] | None = None, *, limit: int | None = None
     ) -> tuple[list[dict[str, Any]], int]:

@@ -255,6 +255,15 @@ def test_an_item_goes_from_nomination_to_publication_and_is_withdrawn(
 
     p.rights.patch(item, {"rights": RIGHTS, "access": "public"})
     assert p.rights.move(item, "preservation").json["state"] == "preservation"
+
+    # A master whose last fixity audit failed holds publication until an audit passes.
+    def audit(root: Any, failure: dict[str, Any] | None) -> None:
+        root.audits.record(item, "2", when="2026-01-01T00:00:00+00:00", failure=failure)
+
+    arrange(lambda root: audit(root, {"detail": "sha256 mismatch"}))
+    unmet = p.curator.move(item, "published", status=409).json["unmet"]
+    assert any("file 2" in u and "fixity audit" in u for u in map(str, unmet)), unmet
+    arrange(lambda root: audit(root, None))
     published = p.curator.move(item, "published").json
     assert published["state"] == "published"
     assert published["event"]["type"] == "dissemination"
