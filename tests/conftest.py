@@ -128,3 +128,18 @@ def consortium(arrange: Arranger) -> Consortium:
 
     arrange(work)
     return ids
+
+
+@pytest.fixture
+def digitizer(arrange: Arranger, consortium: Consortium) -> str:
+    """``pns-digitizer`` (password ``PASSWORD``): the one role besides admin that uploads
+    at pns."""
+
+    def work(root: Any) -> None:
+        user = User("pns-digitizer")
+        user.set_password(PASSWORD)
+        user.add_role("digitizer", "pns")
+        root.users.add("pns-digitizer", user)
+
+    arrange(work)
+    return "pns-digitizer"

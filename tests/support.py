@@ -184,6 +184,7 @@ def login(
     return form.submit(status=status)
 
 
-def csrf_token(testapp: webtest.TestApp) -> str:
-    page = testapp.get("/staff/login")
+def csrf_token(testapp: webtest.TestApp, path: str = "/staff/login") -> str:
+    """Return the session's CSRF token, as a form on the page at ``path`` carries it."""
+    page = testapp.get(path)
     return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)

@@ -8,7 +8,6 @@ tile pyramid is made of it.
 from __future__ import annotations
 
 import math
-import re
 import struct
 import wave
 from io import BytesIO
@@ -16,7 +15,7 @@ from typing import Any
 
 import pytest
 from lxml import etree
-from support import PASSWORD, login, make_item, xml_schema
+from support import PASSWORD, csrf_token, login, make_item, xml_schema
 
 from heritage.resources.users import User
 
@@ -79,8 +78,7 @@ def recorded(testapp, arrange, consortium) -> str:
 
     arrange(work)
     login(testapp, "pns-digitizer")
-    page = testapp.get(f"/staff/items/{ITEM}")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    token = csrf_token(testapp, f"/staff/items/{ITEM}")
     testapp.post(
         f"/api/items/{ITEM}/files",
         upload_files=[("file", "ensera-keling-side-a.wav", recording())],

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 from typing import Any
 
 import pytest
 from lxml import etree
-from support import PASSWORD, login, xml_schema
+from support import PASSWORD, csrf_token, login, xml_schema
 
 from digitization.samples import make_sample_page
 from heritage.resources.users import User
@@ -40,8 +39,7 @@ def ingested(testapp, arrange, consortium, tmp_path: Path) -> str:
         for n, (name, fmt) in enumerate((("folio-1r.tif", "TIFF"), ("folio-1v.jpg", "JPEG")), 1)
     ]
     login(testapp, "pns-digitizer")
-    page = testapp.get(f"/staff/items/{item}")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    token = csrf_token(testapp, f"/staff/items/{item}")
     testapp.post(
         f"/api/items/{item}/files",
         upload_files=[("file", name, data) for name, data in pages],

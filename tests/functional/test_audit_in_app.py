@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 from lxml import etree
-from support import login, xml_schema
+from support import csrf_token, login, xml_schema
 
 from heritage import audit as audit_module
 from heritage.audit import SCHEDULED, parse_since, run_audit
@@ -100,19 +100,15 @@ def test_the_dashboard_lists_failures_for_the_users_institutions(
     idn = testapp.get("/staff/?lang=id").html.find("section", class_="fixity")
     assert idn.h2.text == "Kegagalan fiksitas"
 
-    testapp.post("/staff/logout", {"csrf_token": csrf(testapp)})
+    testapp.post("/staff/logout", {"csrf_token": csrf_token(testapp, "/staff/")})
     login(testapp, "kaltim-curator")
     other = testapp.get("/staff/?lang=en").html.find("section", class_="fixity")
     assert other.find("ul") is None and "No fixity failures." in other.text
     assert consortium.public not in other.text
 
-    testapp.post("/staff/logout", {"csrf_token": csrf(testapp)})
+    testapp.post("/staff/logout", {"csrf_token": csrf_token(testapp, "/staff/")})
     login(testapp, "admin")
     assert consortium.public in testapp.get("/staff/").html.find("section", class_="fixity").text
-
-
-def csrf(testapp: Any) -> str:
-    return testapp.get("/staff/").html.find("input", attrs={"name": "csrf_token"})["value"]
 
 
 def test_a_passing_audit_takes_the_failure_off_the_dashboard(

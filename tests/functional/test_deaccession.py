@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -17,10 +16,9 @@ from urllib.parse import urlsplit
 import pytest
 import webtest
 from lxml import etree
-from support import PASSWORD, login
+from support import csrf_token, login
 
 from digitization.samples import make_sample_page
-from heritage.resources.users import User
 from heritage.security import hash_token
 from heritage.worker import image_dir, run_worker
 
@@ -29,28 +27,11 @@ PARSER = etree.XMLParser(no_network=True)
 REASON = "Duplicate master: the page was scanned twice (see ticket 118)"
 
 
-def _token(testapp: webtest.TestApp, path: str) -> str:
-    page = testapp.get(path)
-    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-
-
-@pytest.fixture
-def digitizer(arrange, consortium) -> str:
-    def work(root: Any) -> None:
-        user = User("pns-digitizer")
-        user.set_password(PASSWORD)
-        user.add_role("digitizer", "pns")
-        root.users.add("pns-digitizer", user)
-
-    arrange(work)
-    return "pns-digitizer"
-
-
 def upload_pages(app, item_id: str, tmp_path: Path, seeds: tuple[int, ...]) -> dict[str, bytes]:
     """Upload sample pages to ``item_id`` as pns-digitizer; return file number → bytes."""
     web = webtest.TestApp(app)
     login(web, "pns-digitizer")
-    token = _token(web, f"/staff/items/{item_id}")
+    token = csrf_token(web, f"/staff/items/{item_id}")
     pages = {
         f"folio-{n}.jpg": make_sample_page(
             tmp_path / f"folio-{n}.jpg", seed=n, page_no=n, width=700, height=900, fmt="JPEG"
@@ -78,7 +59,7 @@ def pages(app, db, consortium, digitizer, tmp_path) -> dict[str, bytes]:
 def as_admin(app) -> tuple[webtest.TestApp, dict[str, str]]:
     web = webtest.TestApp(app)
     login(web, "admin")
-    return web, {"X-CSRF-Token": _token(web, "/staff/")}
+    return web, {"X-CSRF-Token": csrf_token(web, "/staff/")}
 
 
 def feed(web: webtest.TestApp) -> list[tuple[str, str]]:
@@ -115,7 +96,7 @@ def test_only_admins_may_deaccession(app, arrange, consortium, pages):
     ):
         web = webtest.TestApp(app)
         login(web, username)
-        headers = {"X-CSRF-Token": _token(web, "/staff/login")}
+        headers = {"X-CSRF-Token": csrf_token(web, "/staff/login")}
         web.post_json(url, {"reason": REASON}, headers=headers, status=status)
         web.post_json(
             f"/api/items/{item}/deaccession", {"reason": REASON}, headers=headers, status=status
@@ -125,7 +106,7 @@ def test_only_admins_may_deaccession(app, arrange, consortium, pages):
     kaltim.post_json(
         f"/api/items/{consortium.unpublished}/deaccession",
         {"reason": REASON},
-        headers={"X-CSRF-Token": _token(kaltim, "/staff/login")},
+        headers={"X-CSRF-Token": csrf_token(kaltim, "/staff/login")},
         status=404,  # may not even see it
     )
     assert file_names(arrange, item) == ["1", "2", "3"]
@@ -349,7 +330,12 @@ def test_the_staff_page_form_asks_for_a_reason_and_a_confirmation(app, arrange, 
     assert "deaccession-heading" not in curator.get(f"/staff/items/{item}").text
     curator.post(
         f"/staff/items/{item}/deaccession",
-        {"file": "2", "reason": REASON, "confirm": "yes", "csrf_token": _token(curator, "/staff/")},
+        {
+            "file": "2",
+            "reason": REASON,
+            "confirm": "yes",
+            "csrf_token": csrf_token(curator, "/staff/"),
+        },
         status=403,
     )
 

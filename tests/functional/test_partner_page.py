@@ -20,7 +20,7 @@ import pytest
 import transaction
 import webtest
 from bs4 import BeautifulSoup
-from support import PASSWORD, csrf_token, login, make_item
+from support import csrf_token, login, make_item
 from ZODB import DB
 from ZODB.FileStorage import FileStorage
 
@@ -28,7 +28,6 @@ from digitization.samples import make_sample_page
 from heritage import evolve, main
 from heritage.resources.collection import Collection
 from heritage.resources.institution import Institution
-from heritage.resources.users import User
 from heritage.worker import run_worker
 
 YEAR = datetime.now(UTC).year
@@ -76,17 +75,6 @@ def extra_settings() -> dict[str, str]:
 def settings(settings: dict[str, str], extra_settings: dict[str, str]) -> dict[str, str]:
     """conftest's settings, plus what a test parametrizes ``extra_settings`` with."""
     return {**settings, **extra_settings}
-
-
-@pytest.fixture
-def digitizer(arrange, consortium) -> None:
-    def work(root: Any) -> None:
-        user = User("pns-digitizer")
-        user.set_password(PASSWORD)
-        user.add_role("digitizer", "pns")
-        root.users.add("pns-digitizer", user)
-
-    arrange(work)
 
 
 def person(app: Any, username: str | None = None) -> tuple[webtest.TestApp, dict[str, str]]:

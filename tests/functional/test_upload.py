@@ -22,10 +22,9 @@ from typing import Any
 import pytest
 import webtest
 from PIL import Image, ImageCms
-from support import PASSWORD, login
+from support import csrf_token, login
 
 from digitization.samples import make_sample_page
-from heritage.resources.users import User
 from heritage.security import hash_token
 from heritage.worker import image_dir, run_worker
 
@@ -128,24 +127,9 @@ def sha256(data: bytes) -> str:
 # -- people and helpers -------------------------------------------------------------------
 
 
-@pytest.fixture
-def digitizer(arrange, consortium) -> str:
-    """``pns-digitizer``: the one role (besides admin) that may upload at pns."""
-
-    def work(root: Any) -> None:
-        user = User("pns-digitizer")
-        user.set_password(PASSWORD)
-        user.add_role("digitizer", "pns")
-        root.users.add("pns-digitizer", user)
-
-    arrange(work)
-    return "pns-digitizer"
-
-
 def page_token(testapp: webtest.TestApp, item_id: str) -> str:
     """The CSRF token of the logged-in session, from the staff item page."""
-    page = testapp.get(f"/staff/items/{item_id}")
-    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
+    return csrf_token(testapp, f"/staff/items/{item_id}")
 
 
 def upload(
