@@ -52,11 +52,11 @@ from digitization.fixity import Fixity, compute_fixity
 from digitization.ingest import safe_name
 from digitization.mets import build_mets
 from digitization.mets import to_bytes as mets_bytes
-from digitization.premis import build_premis
 from digitization.premis import to_bytes as premis_bytes
 from heritage.dublincore import DC, dublin_core
 from heritage.dublincore import to_bytes as dc_bytes
 from heritage.metadata import MetadataError, validate_record
+from heritage.preservation import premis_files, premis_record, premis_rights
 from heritage.resources.events import APP_AGENT, EVENT_TYPES, organization_agent
 from heritage.resources.files import File
 from heritage.resources.item import Item, validate_item_id
@@ -174,16 +174,6 @@ def item_record(item: Item, paths: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
-def _rights(item: Item) -> dict[str, Any]:
-    return {
-        "uri": item.rights,
-        "access": item.access,
-        "community": item.community,
-        "consultation": getattr(item, "consultation", ""),
-        "indigenous": bool(getattr(item, "indigenous", False)),
-    }
-
-
 def _dublin_core(item: Item, public_url: str) -> etree._Element:
     """The item's oai_dc record; its page and manifest URLs only when the site's is known."""
     base = public_url.rstrip("/")
@@ -203,23 +193,12 @@ def metadata_files(
     item: Item, paths: Mapping[str, str], *, public_url: str = ""
 ) -> dict[str, bytes]:
     """Return the bag's tag files: ``metadata/`` item.json, dc.xml, premis.xml and mets.xml."""
-    files = [
-        {
-            **f.as_dict(),
-            "position": position,
-            "image_id": item.image_id(f) if f.is_image else "",
-            # the copy this record travels with: the bag's payload, not our blob storage
-            "storage": {"location_type": "BagIt payload path", "location": paths[f.__name__]},
-        }
-        for position, f in enumerate(item.files, 1)
-    ]
-    events = [dict(e) for e in item.events]
-    institution = organization_agent(item.institution)
-    rights = _rights(item)
-    uri = f"{public_url.rstrip('/')}/items/{item.item_id}" if public_url else ""
-    premis = build_premis(
-        {"id": item.item_id, "uri": uri}, files, events, institution=institution, rights=rights
+    # the copy this record travels with: the bag's payload, not our blob storage
+    files = premis_files(
+        item, lambda f: {"location_type": "BagIt payload path", "location": paths[f.__name__]}
     )
+    uri = f"{public_url.rstrip('/')}/items/{item.item_id}" if public_url else ""
+    premis = premis_record(item, uri=uri, files=files)
     located = [
         {**d, "href": f"../{paths[d['name']]}", "label": f.label}
         for d, f in zip(files, item.files, strict=True)
@@ -235,9 +214,9 @@ def metadata_files(
             "modified": item.modified,
         },
         located,
-        events,
-        institution=institution,
-        rights=rights,
+        [dict(e) for e in item.events],
+        institution=organization_agent(item.institution),
+        rights=premis_rights(item),
         dc=_dublin_core(item, public_url),
         sections=[_plain(s) for s in item.sections],
         created=datetime.now(UTC).isoformat(timespec="seconds"),

@@ -7,14 +7,12 @@ from typing import Any
 from pyramid.httpexceptions import HTTPCreated, HTTPForbidden
 from pyramid.response import Response
 from pyramid.view import view_config, view_defaults
-from ZODB.utils import oid_repr
 
-from digitization.premis import build_premis
 from digitization.premis import to_bytes as premis_bytes
 from heritage.dublincore import dublin_core, to_bytes
 from heritage.partner_view import latest_json, partner_json
+from heritage.preservation import blob_storage, premis_record
 from heritage.resources.collection import Collection
-from heritage.resources.events import organization_agent
 from heritage.resources.institution import Institution
 from heritage.resources.item import Item
 from heritage.validation import (
@@ -264,32 +262,8 @@ def item_premis(context: Item, request: Any) -> Response:
         or request.has_permission("edit", context)
     ):
         raise HTTPForbidden()
-    files = [
-        {
-            **f.as_dict(),
-            "position": position,
-            "image_id": context.image_id(f) if f.is_image else "",
-            "storage": {
-                "location_type": "ZODB blob OID",
-                "location": oid_repr(f.blob._p_oid) if f.blob._p_oid else "",
-                "medium": "hard disk (ZODB blob storage)",
-            },
-        }
-        for position, f in enumerate(context.files, 1)
-    ]
-    element = build_premis(
-        {"id": context.item_id, "uri": request.route_url("item", item_id=context.item_id)},
-        files,
-        [dict(e) for e in context.events],
-        institution=organization_agent(institution),
-        rights={
-            "uri": context.rights,
-            "access": context.access,
-            "community": context.community,
-            "indigenous": bool(getattr(context, "indigenous", False)),
-            "consultation": getattr(context, "consultation", ""),
-        },
-    )
+    uri = request.route_url("item", item_id=context.item_id)
+    element = premis_record(context, uri=uri, storage=blob_storage)
     response = Response(body=premis_bytes(element), content_type="application/xml", charset=None)
     response.md5_etag()
     response.conditional_response = True
