@@ -38,11 +38,11 @@ from ZODB.ActivityMonitor import ActivityMonitor  # noqa: E402
 from heritage import main  # noqa: E402
 from heritage.evolve import step_0010_institution_counts  # noqa: E402
 from heritage.metadata import validate_record  # noqa: E402
-from heritage.partner_view import publicly_listed  # noqa: E402
 from heritage.resources.collection import Collection  # noqa: E402
 from heritage.resources.institution import Institution  # noqa: E402
 from heritage.resources.item import Item  # noqa: E402
 from heritage.resources.root import APP_ROOT  # noqa: E402
+from heritage.security import publicly_listed  # noqa: E402
 
 BATCH = 2000
 RUNS = 30

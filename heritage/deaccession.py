@@ -23,13 +23,13 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from pyramid.authorization import ACLHelper, Everyone
 from pyramid.traversal import find_root
 
 from heritage.changes import item_removed
 from heritage.metadata import values_by_language
 from heritage.resources.events import APP_AGENT, organization_agent
 from heritage.resources.tombstones import Tombstone
+from heritage.security import publicly_listed
 from heritage.worker import derivatives_root, image_dir
 from workflows.states import PUBLISHED
 
@@ -126,7 +126,7 @@ def deaccession_file(
 
 def was_public(item: Any) -> bool:
     """Whether the public could see the item's record, now or when it was last published."""
-    if ACLHelper().permits(item, [Everyone], "view"):
+    if publicly_listed(item):
         return True
     if item.access not in ("public", "metadata-only"):
         return False

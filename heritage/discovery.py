@@ -10,14 +10,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from pyramid.authorization import ACLHelper, Everyone
 from pyramid.traversal import find_root
 
 from heritage.changes import on_item_changed, on_item_removed
-
-
-def publicly_visible(item: Any) -> bool:
-    return bool(ACLHelper().permits(item, [Everyone], "view-media"))
+from heritage.security import publicly_visible
 
 
 def manifest_path(item_id: str) -> str:

@@ -29,12 +29,11 @@ from typing import Any
 from urllib.parse import urlencode
 
 from BTrees.Length import Length
-from pyramid.authorization import ACLHelper, Everyone
 from pyramid.traversal import find_root
 
 from heritage.changes import on_item_changed, on_item_removed
-from heritage.discovery import publicly_visible
 from heritage.metadata import values_by_language
+from heritage.security import publicly_listed, publicly_visible
 from iiif.presentation.manifest import ImageService
 
 #: How many of its newest public items an institution's page lists.
@@ -49,11 +48,6 @@ MICROSECOND = timedelta(microseconds=1)
 #: year first published, image files counted, files seen when counting them, or -1)``;
 #: ``()`` when the public may not see it.
 Contribution = tuple
-
-
-def publicly_listed(item: Any) -> bool:
-    """Return whether anyone, signed in or not, may see the item's record."""
-    return bool(ACLHelper().permits(item, [Everyone], "view"))
 
 
 def _newest_first_key(published_on: str, item_id: str) -> tuple[int, str]:

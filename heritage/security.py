@@ -85,6 +85,19 @@ def principals_of(user: Any) -> list[str]:
     return principals
 
 
+_ACL = ACLHelper()
+
+
+def publicly_listed(resource: Any) -> bool:
+    """Whether anyone, signed in or not, may see the record (``view``)."""
+    return bool(_ACL.permits(resource, [Everyone], "view"))
+
+
+def publicly_visible(resource: Any) -> bool:
+    """Whether anyone may see its images and sound (``view-media``), and so its manifest."""
+    return bool(_ACL.permits(resource, [Everyone], "view-media"))
+
+
 class SecurityPolicy:
     """Pyramid 2 security policy: session or bearer identity, ACL permissions."""
 

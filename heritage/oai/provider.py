@@ -34,8 +34,8 @@ from heritage.oai.protocol import (
 from heritage.oai.records import OAIRecord, OAIRecords, datestamp
 from heritage.oai.sets import all_sets
 from heritage.oai.tokens import BadToken, ListState, decode_token, encode_token
-from heritage.oai.tracking import publicly_viewable, publicly_viewable_media
 from heritage.resources.institution import Institution
+from heritage.security import publicly_listed, publicly_visible
 
 OAI = "http://www.openarchives.org/OAI/2.0/"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
@@ -174,7 +174,7 @@ class Provider:
         if record.deleted:
             return None
         item = self.root.items.get(item_id)
-        if item is None or not publicly_viewable(item):
+        if item is None or not publicly_listed(item):
             return None
         return item
 
@@ -198,7 +198,7 @@ class Provider:
 
     def _metadata(self, item: Any, record: OAIRecord, fmt: MetadataFormat) -> etree._Element:
         item_url = self.links.item(item.item_id)
-        manifest_url = self.links.manifest(item.item_id) if publicly_viewable_media(item) else ""
+        manifest_url = self.links.manifest(item.item_id) if publicly_visible(item) else ""
         if fmt.prefix == "mods":
             collection = item.collection
             return mods_record(

@@ -12,22 +12,12 @@ import hashlib
 import json
 from typing import Any
 
-from pyramid.authorization import ACLHelper, Everyone
 from pyramid.traversal import find_root
 
 from heritage.changes import on_item_changed, on_item_removed
 from heritage.oai.records import OAIRecords
 from heritage.oai.sets import item_set_specs
-
-
-def publicly_viewable(item: Any) -> bool:
-    """Return whether anyone, signed in or not, may see the item's record."""
-    return bool(ACLHelper().permits(item, [Everyone], "view"))
-
-
-def publicly_viewable_media(item: Any) -> bool:
-    """Return whether anyone may see the item's images and sound (and so its manifest)."""
-    return bool(ACLHelper().permits(item, [Everyone], "view-media"))
+from heritage.security import publicly_listed
 
 
 def record_fingerprint(item: Any) -> str:
@@ -48,7 +38,7 @@ def record_fingerprint(item: Any) -> str:
 
 def track(records: OAIRecords, item: Any, *, when: str | None = None) -> bool:
     """Bring the record of ``item`` up to date; return whether it changed."""
-    if item.__parent__ is not None and publicly_viewable(item):
+    if item.__parent__ is not None and publicly_listed(item):
         return records.publish(
             item.item_id,
             sets=item_set_specs(item),

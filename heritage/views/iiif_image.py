@@ -13,13 +13,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-from pyramid.authorization import ACLHelper, Everyone
 from pyramid.events import NewResponse, subscriber
 from pyramid.httpexceptions import HTTPSeeOther
 from pyramid.response import FileResponse, Response
 from pyramid.view import exception_view_config, view_config
 
 from digitization.derivatives import PYRAMID_JSON, read_pyramid
+from heritage.security import publicly_visible
 from heritage.worker import derivatives_root, image_dir
 from iiif.image.cache import DiskCache
 from iiif.image.info import MEDIA_TYPE, build_info
@@ -52,7 +52,7 @@ def _disk_cache(root: Path, max_bytes: int) -> DiskCache:
 
 
 def _cache_headers(response: Any, request: Any, item: Any) -> None:
-    if ACLHelper().permits(item, [Everyone], "view-media"):
+    if publicly_visible(item):
         response.cache_control = PUBLIC_CACHE
     else:  # never in a shared cache: another user may not be allowed to see it
         response.cache_control = PRIVATE_CACHE

@@ -14,11 +14,11 @@ from pyramid.httpexceptions import HTTPNotFound
 from pyramid.response import FileResponse, Response
 from pyramid.view import view_config
 
-from heritage.discovery import publicly_visible
 from heritage.manifests import manifests
 from heritage.resources.collection import Collection
 from heritage.resources.institution import Institution
 from heritage.resources.item import Item
+from heritage.security import publicly_visible
 from iiif.presentation.collection import PAGE_SIZE, build_collection, reference
 from iiif.presentation.manifest import MEDIA_TYPE
 
