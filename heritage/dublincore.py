@@ -10,11 +10,9 @@ from typing import Any
 from lxml import etree
 
 from heritage.metadata import DC_ELEMENTS
+from heritage.xmlns import DC, OAI_DC, XML_LANG
 
-OAI_DC = "http://www.openarchives.org/OAI/2.0/oai_dc/"
-DC = "http://purl.org/dc/elements/1.1/"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 SCHEMA_LOCATION = f"{OAI_DC} http://www.openarchives.org/OAI/2.0/oai_dc.xsd"
 
 

@@ -20,10 +20,10 @@ from typing import Any
 
 from lxml import etree
 
-MODS = "http://www.loc.gov/mods/v3"
+from heritage.xmlns import MODS, XML_LANG
+
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
 XLINK = "http://www.w3.org/1999/xlink"
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 SCHEMA = "http://www.loc.gov/standards/mods/v3/mods-3-8.xsd"
 SCHEMA_LOCATION = f"{MODS} {SCHEMA}"
 

@@ -18,14 +18,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from heritage.metadata import DC_ELEMENTS, MAX_VALUE_LENGTH, MAX_VALUES, normalize_language
+from heritage.xmlns import DC as DC_NS
+from heritage.xmlns import DCTERMS as DCTERMS_NS
+from heritage.xmlns import MODS as MODS_NS
+from heritage.xmlns import OAI as OAI_NS
+from heritage.xmlns import XML_LANG
 
 log = logging.getLogger(__name__)
 
-OAI_NS = "http://www.openarchives.org/OAI/2.0/"
-DC_NS = "http://purl.org/dc/elements/1.1/"
-DCTERMS_NS = "http://purl.org/dc/terms/"
-MODS_NS = "http://www.loc.gov/mods/v3"
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 MAX_IDENTIFIER = 1000
 
 #: DCTERMS refinements folded into the 15 elements they refine.

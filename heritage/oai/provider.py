@@ -36,10 +36,9 @@ from heritage.oai.sets import all_sets
 from heritage.oai.tokens import BadToken, ListState, decode_token, encode_token
 from heritage.resources.institution import Institution
 from heritage.security import publicly_listed, publicly_visible
+from heritage.xmlns import OAI, XML_LANG
 
-OAI = "http://www.openarchives.org/OAI/2.0/"
 XSI = "http://www.w3.org/2001/XMLSchema-instance"
-XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 OAI_SCHEMA_LOCATION = f"{OAI} http://www.openarchives.org/OAI/2.0/OAI-PMH.xsd"
 OAI_IDENTIFIER = "http://www.openarchives.org/OAI/2.0/oai-identifier"
 OAI_IDENTIFIER_SCHEMA = "http://www.openarchives.org/OAI/2.0/oai-identifier.xsd"
